@@ -1,0 +1,70 @@
+"""Requests and results of the text-generation interface, and the protocol clients meet."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping, Optional, Protocol, Sequence, runtime_checkable
+
+FINISH_REASONS = ("stop", "length", "error")
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerationRequest:
+    """Chat `messages` or a raw `prompt` (exactly one), and how to sample n completions.
+
+    temperature 0 means greedy. `extra` passes through to the backend (e.g.
+    {"reasoning_effort": "low"} for an OpenAI-compatible server).
+    """
+
+    messages: Optional[tuple[Message, ...]] = None
+    prompt: Optional[str] = None
+    n: int = 1
+    max_new_tokens: int = 256
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    stop: tuple[str, ...] = ()
+    seed: int = 0
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        if (self.messages is None) == (self.prompt is None):
+            raise ValueError("a GenerationRequest needs exactly one of messages or prompt")
+        if self.n < 1:
+            raise ValueError(f"n must be >= 1, got {self.n}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Completion:
+    """One sampled completion.
+
+    `logprobs`, where a client returns them, are of the sampled tokens under the
+    temperature-scaled full softmax (before top-p/top-k truncation).
+    """
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    token_ids: Optional[tuple[int, ...]] = None
+    logprobs: Optional[tuple[float, ...]] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerationResult:
+    completions: tuple[Completion, ...]
+    model: str = ""
+
+
+@runtime_checkable
+class TextGenerator(Protocol):
+    """What every client implements."""
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]: ...
+
+    async def agenerate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]: ...
