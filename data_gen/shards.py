@@ -1,0 +1,101 @@
+"""Append-only JSONL shards that survive a kill at any moment.
+
+Each record is one line, written and flushed (and fsynced) whole. On open, a torn last
+line (a kill mid-write) is cut off and counted; malformed lines elsewhere are skipped and
+counted with their reason, never fatal.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import os
+from typing import Callable, Iterator, Optional, TypeVar
+
+T = TypeVar("T")
+
+
+def repair_torn_tail(path: str) -> bool:
+    """Cut a last line that lacks its newline (a write cut short). Returns True if it cut."""
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return False
+    with open(path, "rb+") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return False
+        # Walk back to the previous newline and truncate after it.
+        position = size - 1
+        chunk = 4096
+        while position > 0:
+            start = max(0, position - chunk)
+            handle.seek(start)
+            data = handle.read(position - start)
+            cut = data.rfind(b"\n")
+            if cut >= 0:
+                handle.truncate(start + cut + 1)
+                return True
+            position = start
+        handle.truncate(0)
+        return True
+
+
+class ShardWriter:
+    """Appends records (objects with `to_json`) to one JSONL file, durably."""
+
+    def __init__(self, path: str, fsync: bool = True):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.path = path
+        self.torn_tail_repaired = repair_torn_tail(path)
+        self._fsync = fsync
+        self._handle = open(path, "a", encoding="utf-8")
+
+    def write(self, record) -> None:
+        line = record.to_json() if hasattr(record, "to_json") else json.dumps(record, sort_keys=True)
+        if "\n" in line:
+            raise ValueError("a JSONL record must serialise to a single line")
+        self._handle.write(line + "\n")
+        self._handle.flush()
+        if self._fsync:
+            os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> "ShardWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class ReadStats:
+    """Counts of records read and lines skipped, by reason."""
+
+    def __init__(self):
+        self.read = 0
+        self.skipped: collections.Counter[str] = collections.Counter()
+
+    def __repr__(self) -> str:
+        return f"ReadStats(read={self.read}, skipped={dict(self.skipped)})"
+
+
+def read_records(path: str, parse: Callable[[str], T], stats: Optional[ReadStats] = None) -> Iterator[T]:
+    """Records of one shard; malformed lines are skipped and counted in `stats`."""
+    stats = stats if stats is not None else ReadStats()
+    if not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if not line.endswith("\n"):
+                stats.skipped["torn_last_line"] += 1
+                continue
+            if not line.strip():
+                continue
+            try:
+                record = parse(line)
+            except (ValueError, TypeError, KeyError) as error:
+                stats.skipped[type(error).__name__] += 1
+                continue
+            stats.read += 1
+            yield record
