@@ -30,6 +30,8 @@ setup(
         "math-verify>=0.5",
         "tqdm>=4.66",
         "matplotlib>=3.8",
+        "tensorboard>=2.16",
+        "importlib_resources>=6",  # tensorflow-datasets needs it to build datasets
     ],
     extras_require={
         "packs": PACK_05B,
