@@ -1,0 +1,35 @@
+"""The `sandbox` config section: how untrusted code is run and compared.
+
+Read by `sandbox.executor.SandboxExecutor.from_config(config.sandbox)`.
+
+  backend             "gvisor" (default, runsc) or "rlimits" (no isolation; warns loudly)
+  workers             long-lived sandboxes in parallel; 0 means one per CPU core
+  recycle_after_jobs  a sandbox is replaced after this many jobs (and on any anomaly)
+  platform            runsc platform ("ptrace" works without KVM)
+  python              interpreter inside the sandbox (must live under /usr)
+  tmpfs_mb            size of the sandbox's writable /tmp
+  rel_tol             the comparator's relative float tolerance (paper/design: 1e-6)
+  limits.*            per-job defaults (`sandbox.types.Limits`): wall time per test and per
+                      job, memory, processes, file size, total output bytes
+"""
+import ml_collections
+
+
+def get_config() -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict()
+    config.backend = "gvisor"
+    config.workers = 0
+    config.recycle_after_jobs = 500
+    config.platform = "ptrace"
+    config.python = "/usr/bin/python3"
+    config.tmpfs_mb = 256
+    config.rel_tol = 1e-6
+    config.limits = ml_collections.ConfigDict(dict(
+        wall_time_per_test_s=4.0,
+        wall_time_per_job_s=30.0,
+        memory_mb=512,
+        processes=16,
+        file_size_mb=8,
+        output_bytes=1_000_000,
+    ))
+    return config

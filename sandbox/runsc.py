@@ -1,0 +1,105 @@
+"""Finding `runsc` and building the OCI bundle of one gVisor sandbox.
+
+The sandbox's root file system is an empty read-only directory with only the host's
+`/usr` (and the merged-`/usr` links or binds for /bin, /lib, /lib64, /sbin) bound in
+read-only, this package bound read-only at /opt/sandbox_runtime/sandbox (the fork
+server's code), gVisor's own /proc and /dev, and a tmpfs at /tmp (noexec, nosuid) as
+the only writable place. `runsc` runs with `--network=none` (only a private
+loopback), on the ptrace platform (works without KVM or nested virtualisation). The
+host's /etc, /home, /root, /work, environment and processes are not visible.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+INSTALL_HINT = (
+    "gVisor's `runsc` was not found. Install it (Debian/Ubuntu, as root): "
+    "`apt-get install -y runsc`, or see https://gvisor.dev/docs/user_guide/install/ ; "
+    "or pass backend='rlimits' to choose the weaker, unisolated backend explicitly.")
+
+RUNTIME_MOUNT = "/opt/sandbox_runtime"
+CANDIDATE_UID = 65534
+SERVER_CAPABILITIES = ["CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN",
+                       "CAP_DAC_OVERRIDE", "CAP_FOWNER"]
+
+
+class RunscMissing(RuntimeError):
+    """`runsc` is not installed or not executable."""
+
+
+def find_runsc(path: str | None = None) -> str:
+    """The runsc binary to use: `path` if given, else the one on PATH; clear error if none."""
+    found = path if path and os.access(path, os.X_OK) else shutil.which(path or "runsc")
+    if not found:
+        raise RunscMissing(INSTALL_HINT if not path else f"runsc not executable at {path!r}. "
+                           + INSTALL_HINT)
+    return found
+
+
+def runsc_command(runsc: str, state_dir: str, platform: str = "ptrace") -> list[str]:
+    """The global part of every runsc invocation for one executor's state directory."""
+    return [runsc, f"--root={state_dir}", f"--platform={platform}", "--network=none"]
+
+
+def server_arguments(python: str) -> list[str]:
+    """How the fork server starts inside the sandbox: isolated mode, no bytecode writes."""
+    bootstrap = (f"import sys; sys.path.insert(0, {RUNTIME_MOUNT!r}); "
+                 "from sandbox.fork_server import serve; serve()")
+    return [python, "-I", "-S", "-B", "-c", bootstrap]
+
+
+def write_bundle(bundle_dir: Path, python: str = "/usr/bin/python3",
+                 tmpfs_mb: int = 256, args: list[str] | None = None) -> Path:
+    """Write config.json and an empty rootfs for a sandbox that runs the fork server
+    (or `args` instead, as the benchmark's one-sandbox-per-job baseline does)."""
+    if not Path(python).is_absolute() or not str(Path(python)).startswith("/usr/"):
+        raise ValueError(f"sandbox python {python!r} must be an absolute path under /usr "
+                         "(only /usr is visible inside the sandbox); set sandbox.python")
+    if not os.access(python, os.X_OK):
+        raise ValueError(f"sandbox python {python!r} does not exist; install python3 "
+                         "(`apt-get install -y python3`) or set sandbox.python")
+    rootfs = bundle_dir / "rootfs"
+    for name in ("usr", "tmp", "proc", "dev", "sys", "opt"):
+        (rootfs / name).mkdir(parents=True, exist_ok=True)
+    mounts = [
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+         "options": ["nosuid", "nodev", "noexec", "mode=755", f"size={tmpfs_mb}m"]},
+        {"destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"]},
+        {"destination": f"{RUNTIME_MOUNT}/sandbox", "type": "bind",
+         "source": str(Path(__file__).resolve().parent), "options": ["rbind", "ro"]},
+    ]
+    for name in ("bin", "lib", "lib64", "sbin"):
+        host = Path("/") / name
+        if host.is_symlink():
+            link = rootfs / name
+            if not link.is_symlink():
+                link.symlink_to(os.readlink(host))
+        elif host.is_dir():
+            (rootfs / name).mkdir(exist_ok=True)
+            mounts.append({"destination": f"/{name}", "type": "bind", "source": str(host),
+                           "options": ["rbind", "ro"]})
+    config = {
+        "ociVersion": "1.0.0",
+        "process": {
+            "terminal": False,
+            "user": {"uid": 0, "gid": 0},
+            "args": args or server_arguments(python),
+            "env": ["PATH=/usr/bin:/bin", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"],
+            "cwd": "/tmp",
+            "noNewPrivileges": True,
+            "capabilities": {key: SERVER_CAPABILITIES
+                             for key in ("bounding", "effective", "permitted")},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+        },
+        "root": {"path": "rootfs", "readonly": True},
+        "hostname": "sandbox",
+        "mounts": mounts,
+        "linux": {"namespaces": [{"type": name} for name in
+                                 ("pid", "network", "ipc", "uts", "mount")]},
+    }
+    (bundle_dir / "config.json").write_text(json.dumps(config, indent=1))
+    return bundle_dir

@@ -1,0 +1,186 @@
+"""The executor's promises: modes, reference calls, futures/async, limits, recovery."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from sandbox.executor import SandboxExecutor
+from sandbox.grading import JobError
+from sandbox.runsc import RunscMissing
+from sandbox.types import FunctionTest, Job, StdioTest
+from tests.sandbox.conftest import FAST_LIMITS
+
+ADD = "def add(a, b):\n    return a + b\n"
+
+
+def function_job(code, tests, limits=FAST_LIMITS, entry_point="add"):
+    return Job(mode="function", code=code, entry_point=entry_point,
+               tests=tuple(FunctionTest(args, expected) for args, expected in tests),
+               limits=limits)
+
+
+def test_function_mode_counts_passed_tests(executor):
+    right, wrong = executor.run([
+        function_job(ADD, [((1, 2), 3), (("a", "b"), "ab"), (([1], [2]), (1, 2))]),
+        function_job(ADD, [((1, 2), 3), ((2, 2), 5)]),
+    ])
+    assert (right.status, right.tests_passed, right.tests_total) == ("passed", 3, 3)
+    assert (wrong.status, wrong.tests_passed) == ("wrong_answer", 1)
+    assert "returned 4, expected 5" in wrong.details[0]
+
+
+def test_errors_are_verdicts_not_exceptions(executor):
+    syntax, missing, raising = executor.run([
+        function_job("def add(a, b) return", [((1, 2), 3), ((1, 1), 2)]),
+        function_job("x = 1", [((1, 2), 3)]),
+        function_job("def add(a, b):\n    return a / b", [((1, 0), 0), ((4, 2), 2.0)]),
+    ])
+    assert (syntax.status, syntax.tests_passed, syntax.tests_total) == ("runtime_error", 0, 2)
+    assert "SyntaxError" in syntax.details[0]
+    assert missing.status == "runtime_error" and "add" in missing.details[0]
+    assert (raising.status, raising.tests_passed) == ("runtime_error", 1)
+    assert "ZeroDivisionError" in raising.details[0]
+
+
+def test_a_timed_out_test_does_not_stop_the_next(executor):
+    code = "def add(a, b):\n    while a < 0:\n        pass\n    return a + b\n"
+    limits = dataclasses.replace(FAST_LIMITS, wall_time_per_test_s=0.5)
+    verdict = executor.run([function_job(code, [((-1, 0), 0), ((1, 1), 2)], limits)])[0]
+    assert (verdict.status, verdict.tests_passed) == ("timeout", 1)
+
+
+def test_job_wall_time_bounds_all_tests(executor):
+    code = "import time\ndef add(a, b):\n    time.sleep(0.4)\n    return a + b\n"
+    limits = dataclasses.replace(FAST_LIMITS, wall_time_per_test_s=1.0, wall_time_per_job_s=1.0)
+    verdict = executor.run([function_job(code, [((1, 1), 2)] * 6, limits)])[0]
+    assert verdict.status == "timeout" and 1 <= verdict.tests_passed < 6
+    assert verdict.wall_time_s < 4.0
+
+
+def test_stdio_mode(executor):
+    doubler = "n = int(input())\nprint(n * 2, '  ')\n"
+    tests = (StdioTest("4\n", "8"), StdioTest("5", "10\n\n"), StdioTest("6", "13"))
+    exits = "import sys\nprint('partial')\nsys.exit(3)\n"
+    fast_exit = "import os, sys\nprint(int(input()) + 1)\nsys.stdout.flush()\nos._exit(0)\n"
+    verdicts = executor.run([
+        Job(mode="stdio", code=doubler, tests=tests, limits=FAST_LIMITS),
+        Job(mode="stdio", code=exits, tests=(StdioTest("", "partial"),), limits=FAST_LIMITS),
+        Job(mode="stdio", code=fast_exit, tests=(StdioTest("1", "2"),), limits=FAST_LIMITS),
+        Job(mode="stdio", code="print('x' * 10**6)", tests=(StdioTest("", ""),),
+            limits=FAST_LIMITS),
+    ])
+    assert (verdicts[0].status, verdicts[0].tests_passed) == ("wrong_answer", 2)
+    assert verdicts[1].status == "runtime_error" and "SystemExit" in verdicts[1].details[0]
+    assert verdicts[2].status == "passed"
+    assert verdicts[3].status == "output_limit"
+
+
+def test_assert_mode(executor):
+    test_code = "def check(candidate):\n    assert candidate(2, 3) == 5\n"
+    good, bad = executor.run([
+        Job(mode="assert", code=ADD, entry_point="add", test_code=test_code, limits=FAST_LIMITS),
+        Job(mode="assert", code=ADD.replace("+", "-"), entry_point="add", test_code=test_code,
+            limits=FAST_LIMITS),
+    ])
+    assert good.status == "passed" and bad.status == "wrong_answer"
+
+
+def test_memory_limit(executor):
+    code = "def add(a):\n    return len(bytearray(a * 1024 * 1024))\n"
+    small, big = executor.run([function_job(code, [((10,), 10 * 1024 * 1024)]),
+                               function_job(code, [((1024,), 0)])])
+    assert small.status == "passed" and big.status == "memory"
+
+
+def test_reference_returns_values_and_errors_per_input(executor):
+    code = ("def f(x):\n    x.append(1)\n    return {len(x): tuple(x)}\n"
+            "def g(x):\n    return 10 // len(x)\n"
+            "def h(x):\n    return object() if x else set()\n")
+    outcomes = executor.reference(code, ["f", "g", "h"], [([],), ([5, 6],)])
+    assert outcomes[0]["f"].value == {1: (1,)} and outcomes[0]["f"].literal == "{1: (1,)}"
+    assert outcomes[0]["g"].error_type == "ZeroDivisionError" and not outcomes[0]["g"].ok
+    assert outcomes[0]["h"].value == set()
+    assert outcomes[1]["f"].value == {3: (5, 6, 1)}  # each call gets fresh arguments
+    assert outcomes[1]["g"].value == 5
+    assert outcomes[1]["h"].error_type == "NotPlainData"
+
+
+def test_reference_limits_apply_per_input(executor):
+    code = "def f(x):\n    while x:\n        pass\n    return 'done'\n"
+    limits = dataclasses.replace(FAST_LIMITS, wall_time_per_test_s=0.5)
+    looping, finishing = executor.reference(code, ["f"], [(1,), (0,)], limits=limits)
+    assert looping["f"].error_type == "Timeout"
+    assert finishing["f"].value == "done"
+
+
+def test_futures_and_async(executor):
+    future = executor.submit(function_job(ADD, [((1, 2), 3)]))
+    assert future.result(timeout=60).passed
+
+    async def both():
+        verdicts = await executor.run_async([function_job(ADD, [((2, 2), 4)])] * 3)
+        outcomes = await executor.reference_async(ADD, ["add"], [(1, 1)])
+        return verdicts, outcomes
+    verdicts, outcomes = asyncio.run(both())
+    assert all(v.passed for v in verdicts) and outcomes[0]["add"].value == 2
+    assert executor.submit_reference(ADD, ["add"], [(3, 4)]).result()[0]["add"].value == 7
+
+
+def test_malformed_jobs_raise_a_clear_error(executor):
+    with pytest.raises(JobError, match="entry_point"):
+        executor.submit(Job(mode="function", code=ADD, tests=(FunctionTest((1,), 1),)))
+    with pytest.raises(JobError, match="at least one test"):
+        executor.submit(Job(mode="stdio", code="print(1)"))
+    with pytest.raises(JobError, match="mode"):
+        executor.submit(Job(mode="bogus", code=ADD))
+    with pytest.raises(JobError, match=r"tests\[0\].args"):
+        executor.submit(function_job(ADD, [((object(),), 1)]))
+    with pytest.raises(JobError, match="functions"):
+        executor.reference(ADD, "add", [(1, 2)])
+
+
+def test_configuration_errors_name_the_fix():
+    with pytest.raises(ValueError, match="backend 'docker' is unknown"):
+        SandboxExecutor(backend="docker")
+    with pytest.raises(RunscMissing, match="apt-get install -y runsc"):
+        SandboxExecutor(runsc_path="/nonexistent/runsc")
+    with pytest.raises(RuntimeError, match="context manager"):
+        SandboxExecutor(workers=1).submit(function_job(ADD, [((1, 2), 3)]))
+
+
+def test_sandboxes_are_recycled_and_recover_from_a_dead_sandbox():
+    with SandboxExecutor(workers=1, limits=FAST_LIMITS, recycle_after_jobs=2) as ex:
+        [worker] = ex._pool
+        assert all(v.passed for v in ex.run([function_job(ADD, [((1, 2), 3)])] * 5))
+        assert worker.starts == 3  # 5 jobs, a fresh sandbox after every 2
+        worker.process.kill()  # the sandbox dies under the executor's feet
+        verdict = ex.run([function_job(ADD, [((1, 2), 3)])])[0]
+        assert verdict.passed and worker.starts == 4
+    assert ex.containers() == []
+
+
+def test_assert_mode_is_forgeable_as_documented(executor):
+    # Assert mode lets the candidate's process report the outcome; this pins the
+    # documented weakness so that nobody mistakes it for a reward-grade mode.
+    forger = ("import json, os, struct\n"
+              "body = json.dumps({'i': 0, 'status': 'ok'}).encode()\n"
+              "os.write(3, struct.pack('>I', len(body)) + body)\n"
+              "os._exit(0)\n")
+    test_code = "def check(candidate):\n    assert candidate(2, 3) == 5\n"
+    forged = executor.run([Job(mode="assert", code=forger, entry_point="add",
+                               test_code=test_code, limits=FAST_LIMITS)])[0]
+    assert forged.status == "passed"
+    # The same trick cannot pass function mode: the value is compared outside.
+    honest = executor.run([function_job(forger.replace("'status': 'ok'",
+                                                       "'status': 'ok', 'literal': '5'"),
+                                        [((2, 3), 5), ((1, 1), 2)])])[0]
+    assert honest.status != "passed"
+
+
+def test_a_huge_return_value_is_an_output_limit(executor):
+    code = "def add(a, b):\n    return 'x' * a\n"
+    small, huge = executor.run([function_job(code, [((10, 0), "x" * 10)]),
+                                function_job(code, [((10 ** 6, 0), "")])])
+    assert small.status == "passed" and huge.status == "output_limit"
