@@ -1,0 +1,31 @@
+"""The `train` and `mesh` sections: the GRPO loop's own fields and the device mesh.
+
+`train.steps` is the number of trainer iterations (rollout batches), the paper's 40K at
+full scale; `max_new_tokens` bounds each rollout completion (completions that hit it are
+"truncated" and, with overlong filtering, left out of the loss); `max_refills` bounds
+dynamic-sampling refills per step (DAPO refills until the batch is full; a bound keeps a
+step's cost predictable). The mesh axes are (data, fsdp, tensor); -1 takes the devices left.
+"""
+from __future__ import annotations
+
+import ml_collections
+
+
+def get_train_config() -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict()
+    config.steps = 100
+    config.seed = 0
+    config.max_new_tokens = 256
+    config.top_p = 1.0
+    config.top_k = 0
+    config.max_refills = 2
+    config.log_rollouts_per_step = 4
+    return config
+
+
+def get_mesh_config() -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict()
+    config.data = 1
+    config.fsdp = -1
+    config.tensor = 1
+    return config

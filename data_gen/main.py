@@ -1,0 +1,88 @@
+"""Data generation from the command line:
+
+    python -m data_gen.main --config=configs/data_gen.py [--config.data_gen.num_seeds=8 ...]
+
+Makes the seeds, drops contaminated ones, runs the multi-turn and single-turn arms into
+`config.output_dir` (resuming whatever is there), then writes the report, the dataset
+card and the resolved config beside the data.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+
+def make_seeds(section):
+    from data_gen import seeds as seeds_lib
+
+    common = dict(min_lines=int(section.seed_min_lines), max_lines=int(section.seed_max_lines))
+    source = str(section.seed_source)
+    if source == "stdlib":
+        found = seeds_lib.random_code_seeds(int(section.num_seeds), int(section.seed_rng), **common)
+    elif source == "directory":
+        found = seeds_lib.random_code_seeds(int(section.num_seeds), int(section.seed_rng), root=section.seed_path,
+                                            **common)
+    elif source == "jsonl_code":
+        found = seeds_lib.code_seeds_from_jsonl(section.seed_path, int(section.num_seeds), int(section.seed_rng),
+                                                field=section.seed_field or "content", **common)
+    elif source == "jsonl_solutions":
+        found = seeds_lib.solution_seeds_from_jsonl(section.seed_path, field=section.seed_field or "solution",
+                                                    limit=int(section.num_seeds))
+    else:
+        from configs.sections.data_gen import SEED_SOURCES
+
+        raise ValueError(f"data_gen.seed_source {source!r} is unknown; choose one of {', '.join(SEED_SOURCES)}")
+    return seeds_lib.shard_for_host(found, int(section.host_index), int(section.host_count))
+
+
+def run_data_gen(config, progress: bool = True) -> dict:
+    """Run data generation for a full config (sections data_gen, teacher, student, sandbox,
+    environments, output_dir); returns the report."""
+    from data_gen import contamination, report
+    from data_gen.environments import make_environment
+    from data_gen.pipeline import DataGenPipeline, Sampling
+    from rl.generation.factory import make_text_generator
+    from sandbox.executor import SandboxExecutor
+
+    section = config.data_gen
+    output_dir = config.output_dir
+    os.makedirs(output_dir, exist_ok=True)
+    with open(os.path.join(output_dir, "data_gen_config.json"), "w") as handle:
+        handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
+    seeds = make_seeds(section)
+    index = None
+    if section.contamination_humaneval or section.contamination_livecodebench_files:
+        index = contamination.build_index(bool(section.contamination_humaneval),
+                                          tuple(section.contamination_livecodebench_files),
+                                          n=int(section.contamination_ngram),
+                                          threshold=float(section.contamination_threshold))
+    environments = {name: make_environment(name, config.environments) for name in section.environments}
+    teacher = make_text_generator(config.teacher)
+    student = teacher if config.student.to_dict() == config.teacher.to_dict() else make_text_generator(config.student)
+    with SandboxExecutor.from_config(config.sandbox) as executor:
+        pipeline = DataGenPipeline(section, teacher=teacher, student=student, executor=executor,
+                                   environments=environments, output_dir=output_dir,
+                                   teacher_sampling=Sampling.from_config(config.teacher),
+                                   student_sampling=Sampling.from_config(config.student),
+                                   teacher_model=str(config.teacher.model), contamination=index, progress=progress)
+        manifest = pipeline.run(seeds)
+    manifest["student_model"] = str(config.student.model)
+    with open(os.path.join(output_dir, "manifest.json"), "w") as handle:
+        json.dump(manifest, handle, indent=2, sort_keys=True)
+    summary = report.write_report(output_dir, tuple(section.usable_band), manifest)
+    report.write_dataset_card(output_dir, config.to_json_best_effort(indent=2, sort_keys=True), manifest, summary)
+    return summary
+
+
+def main(config) -> None:
+    summary = run_data_gen(config)
+    ratio = summary.get("yield_ratio", {})
+    print(f"report: {os.path.join(config.output_dir, 'report.md')}")
+    if ratio.get("seeds"):
+        print(f"multi-turn / single-turn yield ratio: {ratio['ratio']:.2f} (95% CI {ratio.get('ratio_ci95')})")
+
+
+if __name__ == "__main__":
+    from rl.cli import run_with_config
+
+    run_with_config(main, "python -m data_gen.main --config=configs/data_gen.py [--config.data_gen.num_seeds=8 ...]")

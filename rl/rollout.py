@@ -1,0 +1,127 @@
+"""Rollouts: G samples per prompt from the current policy parameters, their grades, and
+the fixed-shape arrays the train step consumes.
+
+Generation uses the KV-cache sampler directly on the trainer's parameter pytree (no host
+round trip of the weights). Grading goes through the environments' batched grader in the
+sandbox and may run in a worker thread while the device generates or trains.
+
+Array layout (see rl/train_step.py): tokens [N, T] = prompt + completion, right-padded
+to T = prompt_width + max_new_tokens; per-token arrays are aligned with the predicted
+tokens tokens[:, 1:], so the completion token at position j is predicted at column j - 1.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Optional, Sequence
+
+import jax
+import numpy as np
+
+from data_gen.records import Problem
+from rl.sampling.sampler import FINISH_LENGTH, Sampler
+
+
+@dataclasses.dataclass
+class Rollout:
+    """One step's sampled completions (N = prompts x G rows, groups contiguous)."""
+
+    step: int
+    policy_version: int                 # optimiser updates taken by the policy that sampled
+    problems: tuple[Problem, ...]       # per row
+    prompt_tokens: list[list[int]]
+    completion_tokens: list[list[int]]
+    behaviour_log_probs: list[list[float]]
+    finish_reasons: list[str]
+    texts: list[str]
+    rewards: Optional[np.ndarray] = None
+    reward_reasons: Optional[list[str]] = None
+    well_formed: Optional[np.ndarray] = None
+
+    @property
+    def size(self) -> int:
+        return len(self.texts)
+
+
+def sample_rollout(sampler: Sampler, prompts: Sequence[Sequence[int]], problems: Sequence[Problem], *,
+                   group_size: int, max_new_tokens: int, temperature: float, top_p: float, top_k: int,
+                   stop_token_ids: Sequence[int], decode: Callable[[Sequence[int]], str], rng: jax.Array,
+                   step: int, policy_version: int) -> Rollout:
+    """G completions for each prompt (each row its own PRNG stream, folded from `rng`)."""
+    repeated = [list(p) for p in prompts for _ in range(group_size)]
+    row_problems = tuple(problem for problem in problems for _ in range(group_size))
+    output = sampler.sample(repeated, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+                            top_k=top_k, stop_token_ids=tuple(stop_token_ids), rng=rng)
+    stops = set(stop_token_ids)
+    texts = [decode([t for t in tokens if t not in stops]) for tokens in output.tokens]
+    return Rollout(step=step, policy_version=policy_version, problems=row_problems, prompt_tokens=repeated,
+                   completion_tokens=output.tokens, behaviour_log_probs=output.log_probs,
+                   finish_reasons=output.finish_reasons, texts=texts)
+
+
+def grade_rollout(rollout: Rollout, environments, executor) -> Rollout:
+    """Binary rewards from each row's environment, graded in one batched sandbox call."""
+    from data_gen.environments import GradingItem, grade
+
+    items = [GradingItem(environments[p.environment], p, text) for p, text in zip(rollout.problems, rollout.texts)]
+    results = grade(items, executor)
+    rollout.rewards = np.array([r.reward for r in results], np.float32)
+    rollout.reward_reasons = [r.reason for r in results]
+    parse_failures = ("empty answer", "not a literal", "no python code")
+    rollout.well_formed = np.array([not any(r.reason.startswith(p) for p in parse_failures) for r in results])
+    return rollout
+
+
+def concatenate(rollouts: Sequence[Rollout]) -> Rollout:
+    """Several graded rollouts of one step (dynamic-sampling refills) as one."""
+    first = rollouts[0]
+    return Rollout(
+        step=first.step, policy_version=first.policy_version,
+        problems=tuple(p for r in rollouts for p in r.problems),
+        prompt_tokens=[t for r in rollouts for t in r.prompt_tokens],
+        completion_tokens=[t for r in rollouts for t in r.completion_tokens],
+        behaviour_log_probs=[t for r in rollouts for t in r.behaviour_log_probs],
+        finish_reasons=[t for r in rollouts for t in r.finish_reasons],
+        texts=[t for r in rollouts for t in r.texts],
+        rewards=np.concatenate([r.rewards for r in rollouts]),
+        reward_reasons=[t for r in rollouts for t in r.reward_reasons],
+        well_formed=np.concatenate([r.well_formed for r in rollouts]))
+
+
+def select_rows(rollout: Rollout, rows: Sequence[int]) -> Rollout:
+    rows = list(rows)
+    return Rollout(
+        step=rollout.step, policy_version=rollout.policy_version,
+        problems=tuple(rollout.problems[i] for i in rows),
+        prompt_tokens=[rollout.prompt_tokens[i] for i in rows],
+        completion_tokens=[rollout.completion_tokens[i] for i in rows],
+        behaviour_log_probs=[rollout.behaviour_log_probs[i] for i in rows],
+        finish_reasons=[rollout.finish_reasons[i] for i in rows], texts=[rollout.texts[i] for i in rows],
+        rewards=rollout.rewards[rows], reward_reasons=[rollout.reward_reasons[i] for i in rows],
+        well_formed=rollout.well_formed[rows])
+
+
+def train_arrays(rollout: Rollout, sequence_length: int, pad_id: int) -> dict[str, np.ndarray]:
+    """The train step's batch: fixed [N, T] shapes whatever the sampled lengths."""
+    rows = rollout.size
+    tokens = np.full((rows, sequence_length), pad_id, np.int32)
+    key_mask = np.zeros((rows, sequence_length), bool)
+    completion_mask = np.zeros((rows, sequence_length - 1), np.float32)
+    behaviour = np.zeros((rows, sequence_length - 1), np.float32)
+    for row in range(rows):
+        prompt, completion = rollout.prompt_tokens[row], rollout.completion_tokens[row]
+        total = len(prompt) + len(completion)
+        if total > sequence_length:
+            raise ValueError(f"row {row} has {total} tokens, more than the sequence length {sequence_length}")
+        tokens[row, :total] = prompt + completion
+        key_mask[row, :total] = True
+        start = len(prompt) - 1
+        completion_mask[row, start:start + len(completion)] = 1.0
+        behaviour[row, start:start + len(completion)] = rollout.behaviour_log_probs[row]
+    return {
+        "tokens": tokens,
+        "key_mask": key_mask,
+        "completion_mask": completion_mask,
+        "behaviour_log_probs": behaviour,
+        "rewards": np.asarray(rollout.rewards, np.float32),
+        "truncated": np.array([reason == FINISH_LENGTH for reason in rollout.finish_reasons]),
+    }

@@ -1,0 +1,337 @@
+"""GRPO training on a curriculum of synthetic and real problems:
+
+    python -m rl.train --config=configs/train.py [--config.grpo.group_size=8 ...]
+
+The main function reads top to bottom: mesh, model, environments and sandbox, data,
+train state and step, checkpoint restore, loop. One iteration of the loop samples G
+completions for each of the step's prompts with the current parameters (the KV-cache
+sampler runs on the trainer's own parameter pytree), submits their grading to the
+sandbox in a worker thread, and trains on the rollout batch that is `max_staleness`
+(k) iterations old: with k = 1 the grading of one batch overlaps with training on the
+previous one, and each update sees rollouts from a policy one update behind, corrected
+by the behaviour log-probs (truncated importance weights, rl/grpo). k = 0 is synchronous.
+
+Departure from the paper: the paper's asynchronous GRPO runs generation and training on
+separate workers; here both share the process (and devices), so only grading overlaps
+with generation and training. The staleness semantics are the same.
+"""
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import json
+import os
+import signal
+import sys
+import time
+from typing import Optional
+
+import jax
+import numpy as np
+
+from rl import rollout as rollout_lib
+from rl.metrics_log import MetricsLog
+from rl.policy import Policy, environment_prompt, load_policy
+
+
+@dataclasses.dataclass
+class TrainResult:
+    final_step: int
+    metrics: list[dict]
+    output_dir: str
+    restored_from: Optional[int]
+
+
+class _Preemption:
+    """Turns SIGTERM into a flag the loop checks after each step (then it saves and exits)."""
+
+    def __init__(self, enabled: bool):
+        self.requested = False
+        self._previous = None
+        if enabled:
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+
+    def _handle(self, signum, frame):
+        self.requested = True
+
+    def close(self):
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+def _check_consistency(config) -> None:
+    """The fields that must agree across sections (each is set once in the experiment configs
+    through field references; a hand-made config that breaks them is refused here)."""
+    grpo, curriculum = config.grpo, config.curriculum
+    pairs = [("grpo.prompts_per_batch", grpo.prompts_per_batch, "curriculum.prompts_per_step",
+              curriculum.prompts_per_step),
+             ("grpo.max_staleness", grpo.max_staleness, "curriculum.trainer_asynchrony",
+              curriculum.trainer_asynchrony),
+             ("train.steps", config.train.steps, "curriculum.total_steps", curriculum.total_steps)]
+    for left_name, left, right_name, right in pairs:
+        if int(left) != int(right):
+            raise ValueError(f"{left_name} ({left}) and {right_name} ({right}) must be equal")
+
+
+def _rollout_to_json(rollout: rollout_lib.Rollout) -> dict:
+    return {"step": rollout.step, "policy_version": rollout.policy_version,
+            "problems": [p.to_json() for p in rollout.problems], "prompt_tokens": rollout.prompt_tokens,
+            "completion_tokens": rollout.completion_tokens, "behaviour_log_probs": rollout.behaviour_log_probs,
+            "finish_reasons": rollout.finish_reasons, "texts": rollout.texts}
+
+
+def _rollout_from_json(data: dict) -> rollout_lib.Rollout:
+    from data_gen.records import Problem
+
+    return rollout_lib.Rollout(step=data["step"], policy_version=data["policy_version"],
+                               problems=tuple(Problem.from_json(p) for p in data["problems"]),
+                               prompt_tokens=data["prompt_tokens"], completion_tokens=data["completion_tokens"],
+                               behaviour_log_probs=data["behaviour_log_probs"],
+                               finish_reasons=data["finish_reasons"], texts=data["texts"])
+
+
+def _group_rows(group_indices, group_size: int) -> list[int]:
+    return [g * group_size + i for g in group_indices for i in range(group_size)]
+
+
+def train(config, *, policy: Optional[Policy] = None, executor=None, progress: bool = True,
+          stop_after_steps: Optional[int] = None) -> TrainResult:
+    """Run (or resume) GRPO training as `config` says. `policy` and `executor` may be given
+    (tests, the main job) instead of being built from the config."""
+    from curriculum.input_pipeline import build_iterator
+    from curriculum.settings import CurriculumSettings
+    from data_gen.environments import ENVIRONMENT_REGISTRY, make_environment
+    from rl.checkpointing import Checkpointer
+    from rl.grpo.dynamic_sampling import informative_groups
+    from rl.grpo.format_penalty import apply_format_penalty
+    from rl.sampling.sampler import Sampler
+    from rl.sharding import batch_sharding, make_mesh
+    from rl.train_step import (TrainStepSettings, create_train_state, make_optimizer, make_train_step,
+                               state_shardings)
+    from sandbox.executor import SandboxExecutor
+
+    _check_consistency(config)
+    grpo = config.grpo
+    step_settings = TrainStepSettings.from_config(grpo)
+    output_dir = str(config.output_dir)
+    train_dir = os.path.join(output_dir, "train")
+    os.makedirs(train_dir, exist_ok=True)
+    with open(os.path.join(train_dir, "config.json"), "w") as handle:
+        handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
+    total_steps = int(config.train.steps)
+    group_size = int(grpo.group_size)
+    prompts_per_batch = int(grpo.prompts_per_batch)
+    staleness = int(grpo.max_staleness)
+
+    # ---------------------------------------------------------------- mesh
+    mesh = make_mesh(**{axis: int(size) for axis, size in config.mesh.items()})
+
+    # ---------------------------------------------------------------- model
+    policy = policy or load_policy(config.model, mesh)
+
+    # ---------------------------------------------------------------- environments and sandbox
+    environments = {name: make_environment(name, config.environments) for name in ENVIRONMENT_REGISTRY.names()}
+    own_executor = executor is None
+    if own_executor:
+        executor = SandboxExecutor.from_config(config.sandbox).__enter__()
+    grading_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="grading")
+
+    # ---------------------------------------------------------------- train state and step
+    optimizer = make_optimizer(grpo.optimizer)
+    state = create_train_state(policy.params, optimizer)
+    rows_sharding = batch_sharding(mesh, 1)
+    step_fn = make_train_step(step_settings, policy.graphdef, optimizer, state_shardings(state), rows_sharding,
+                              grpo.optimizer)
+
+    # ---------------------------------------------------------------- checkpoint restore
+    checkpoint_dir = str(config.checkpoint.directory or os.path.join(output_dir, "checkpoints"))
+    checkpointer = Checkpointer(checkpoint_dir, keep_last=int(config.checkpoint.keep_last),
+                                async_save=bool(config.checkpoint.async_save))
+    base_rng = jax.random.key(int(config.train.seed))
+    restored = checkpointer.restore_latest(state, base_rng)
+    extra = {}
+    restored_from = None
+    if restored is not None:
+        state, base_rng, extra, restored_from = restored.state, restored.rng, restored.extra, restored.step
+        print(f"train: resumed from checkpoint step {restored_from} in {checkpoint_dir}", file=sys.stderr)
+    trained_steps = int(extra.get("trained_steps", 0))
+    generated_steps = int(extra.get("generated_steps", 0))
+
+    # ---------------------------------------------------------------- data
+    settings = CurriculumSettings.from_config(config.curriculum)
+    iterator = build_iterator(settings, policy.prompt_tokenizer, policy.render_chat,
+                              prompt_messages=environment_prompt(environments),
+                              host_index=jax.process_index(), host_count=jax.process_count(),
+                              state=extra.get("curriculum"), pad_id=policy.pad_id)
+    from curriculum.bands import band_family
+
+    bins = band_family(settings.band_family or "broad")
+    sequence_length = int(settings.max_prompt_tokens) + int(config.train.max_new_tokens)
+    metrics_log = MetricsLog(train_dir, resume_from_step=trained_steps if restored_from is not None else None)
+    preemption = _Preemption(bool(config.checkpoint.save_on_preemption))
+
+    def sample(prompt_batch, rng_step: int, refill_index: int) -> rollout_lib.Rollout:
+        prompts = [row[mask.astype(bool)].tolist() for row, mask in
+                   zip(prompt_batch.token_ids, prompt_batch.attention_mask)]
+        sampler = Sampler(policy.graphdef, state.params, pad_id=policy.pad_id)
+        rng = jax.random.fold_in(jax.random.fold_in(base_rng, rng_step), refill_index)
+        return rollout_lib.sample_rollout(
+            sampler, prompts, prompt_batch.problems, group_size=group_size,
+            max_new_tokens=int(config.train.max_new_tokens), temperature=float(grpo.sampling_temperature),
+            top_p=float(config.train.top_p), top_k=int(config.train.top_k),
+            stop_token_ids=policy.stop_token_ids, decode=policy.prompt_tokenizer.decode, rng=rng,
+            step=rng_step, policy_version=int(state.step))
+
+    def grade(item: rollout_lib.Rollout) -> rollout_lib.Rollout:
+        return rollout_lib.grade_rollout(item, environments, executor)
+
+    pending: collections.deque = collections.deque()
+    for saved in extra.get("pending_rollouts", []):
+        item = _rollout_from_json(saved)
+        pending.append((item, grading_pool.submit(grade, item), 0.0))
+
+    bar = _progress(total_steps, trained_steps, progress)
+    try:
+        while trained_steps < total_steps:
+            timings = {}
+            # -------- generate the next step's rollouts (up to k ahead of training)
+            if generated_steps < total_steps and len(pending) <= staleness:
+                started = time.perf_counter()
+                prompt_batch = next(iterator)
+                item = sample(prompt_batch, prompt_batch.step, 0)
+                generation_time = time.perf_counter() - started
+                pending.append((item, grading_pool.submit(grade, item), generation_time))
+                generated_steps += 1
+                if len(pending) <= staleness and generated_steps < total_steps:
+                    continue
+            # -------- train on the oldest rollout batch
+            item, future, generation_time = pending.popleft()
+            started = time.perf_counter()
+            graded = future.result()
+            timings["time_grading_wait_s"] = time.perf_counter() - started
+            parts = [graded]
+            informative = informative_groups(graded.rewards, group_size)
+            refills = 0
+            while (grpo.dynamic_sampling and int(informative.sum()) < prompts_per_batch
+                   and refills < int(config.train.max_refills)):
+                refills += 1
+                refill_batch = iterator.refill(graded.step, refills, prompts_per_batch - int(informative.sum()))
+                extra_rollout = grade(sample(refill_batch, graded.step, refills))
+                parts.append(extra_rollout)
+                informative = np.concatenate([informative, informative_groups(extra_rollout.rewards, group_size)])
+            combined = rollout_lib.concatenate(parts) if len(parts) > 1 else graded
+            for part in parts:
+                grouped = part.rewards.reshape(-1, group_size)
+                iterator.observe([p.id for p in part.problems[::group_size]], grouped, graded.step)
+            order = list(np.flatnonzero(informative)) + list(np.flatnonzero(~informative))
+            chosen = rollout_lib.select_rows(combined, _group_rows(order[:prompts_per_batch], group_size))
+            rewards = chosen.rewards
+            if float(grpo.format_penalty) > 0:
+                rewards = apply_format_penalty(rewards, chosen.well_formed, float(grpo.format_penalty))
+            arrays = rollout_lib.train_arrays(dataclasses.replace(chosen, rewards=rewards), sequence_length,
+                                              policy.pad_id)
+            started = time.perf_counter()
+            version_before = int(state.step)
+            state, step_metrics = step_fn(state, jax.random.fold_in(base_rng, 1_000_003 + graded.step),
+                                          jax.device_put(arrays, rows_sharding))
+            step_metrics = jax.device_get(step_metrics)
+            timings["time_training_s"] = time.perf_counter() - started
+            timings["time_generation_s"] = generation_time
+            trained_steps += 1
+
+            metrics = _step_metrics(graded, chosen, informative, refills, step_metrics, timings, bins, group_size,
+                                    version_before)
+            metrics_log.write(graded.step, metrics)
+            if int(config.train.log_rollouts_per_step) > 0:
+                metrics_log.write_rollouts(graded.step, [
+                    {"problem_id": p.id, "environment": p.environment, "completion": t, "reward": float(r),
+                     "reason": why} for p, t, r, why in list(zip(graded.problems, graded.texts, graded.rewards,
+                                                                 graded.reward_reasons))[
+                        :int(config.train.log_rollouts_per_step)]])
+            bar.update(1)
+            bar.set_postfix(reward=f"{metrics['reward_mean']:.3f}")
+
+            # -------- checkpoint
+            last = trained_steps == total_steps
+            due = trained_steps % int(config.checkpoint.save_every_steps) == 0
+            if due or last or preemption.requested:
+                extra = {"trained_steps": trained_steps, "generated_steps": generated_steps,
+                         "curriculum": iterator.state_dict(),
+                         "pending_rollouts": [_rollout_to_json(p[0]) for p in pending]}
+                checkpointer.save(trained_steps, state, base_rng, extra)
+            if preemption.requested:
+                checkpointer.wait_until_finished()
+                print(f"train: SIGTERM: saved step {trained_steps}; exiting", file=sys.stderr)
+                break
+            if stop_after_steps is not None and trained_steps >= stop_after_steps:
+                break
+        checkpointer.wait_until_finished()
+        if config.checkpoint.export_directory and trained_steps == total_steps:
+            from rl.checkpointing import export_safetensors
+
+            export_safetensors(state.params, policy.model_config, str(config.checkpoint.export_directory))
+    finally:
+        bar.close()
+        preemption.close()
+        metrics_log.close()
+        grading_pool.shutdown(wait=True, cancel_futures=True)
+        checkpointer.close()
+        if own_executor:
+            executor.__exit__(None, None, None)
+    policy.params = state.params
+    return TrainResult(final_step=trained_steps, metrics=metrics_log.rows(), output_dir=train_dir,
+                       restored_from=restored_from)
+
+
+def _step_metrics(graded, chosen, informative, refills, step_metrics, timings, bins, group_size,
+                  version_before) -> dict:
+    """Everything logged for one step: rewards by bin and environment, the step's own
+    metrics, timings and throughput."""
+    metrics = {f"train/{k}": float(v) for k, v in step_metrics.items()}
+    rewards = graded.rewards
+    metrics["reward_mean"] = float(rewards.mean())
+    metrics["pass_rate_any_in_group"] = float(rewards.reshape(-1, group_size).max(axis=1).mean())
+    by_bin = collections.defaultdict(list)
+    by_environment = collections.defaultdict(list)
+    for problem, reward in zip(graded.problems, rewards):
+        by_bin[bins.bin_of(problem.pass_rate) or "unbinned"].append(reward)
+        by_environment[problem.environment].append(reward)
+    for name, values in by_bin.items():
+        metrics[f"reward_by_bin/{name}"] = float(np.mean(values))
+    for name, values in by_environment.items():
+        metrics[f"reward_by_environment/{name}"] = float(np.mean(values))
+    lengths = np.array([len(t) for t in graded.completion_tokens])
+    log_probs = np.concatenate([np.asarray(lp, np.float64) for lp in graded.behaviour_log_probs if len(lp)] or [[0.0]])
+    metrics["response_length_mean"] = float(lengths.mean())
+    metrics["entropy_estimate"] = float(-log_probs.mean())   # E[-log p] of sampled tokens: an entropy estimate
+    metrics["groups_informative_fraction"] = float(informative.mean())
+    metrics["dynamic_sampling_refills"] = float(refills)
+    metrics["policy_version_sampled"] = float(graded.policy_version)
+    metrics["policy_version_trained"] = float(version_before)
+    metrics["staleness"] = float(version_before - graded.policy_version)
+    metrics.update(timings)
+    metrics["generation_tokens_per_s"] = float(lengths.sum() / max(timings["time_generation_s"], 1e-9)) \
+        if timings["time_generation_s"] > 0 else 0.0
+    metrics["training_tokens_per_s"] = float(
+        (sum(len(p) + len(c) for p, c in zip(chosen.prompt_tokens, chosen.completion_tokens)))
+        / max(timings["time_training_s"], 1e-9))
+    return metrics
+
+
+def _progress(total: int, done: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=done, desc="GRPO steps", unit="step", disable=not enabled, dynamic_ncols=True)
+
+
+def main(config) -> None:
+    result = train(config)
+    last = result.metrics[-1] if result.metrics else {}
+    print(json.dumps({"final_step": result.final_step, "reward_mean": last.get("reward_mean")}))
+
+
+if __name__ == "__main__":
+    from rl.cli import run_with_config
+
+    run_with_config(main, "python -m rl.train --config=configs/train.py [--config.grpo.group_size=8 ...]")
