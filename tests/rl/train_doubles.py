@@ -36,6 +36,9 @@ class DigitTokenizerDouble:
     def apply_chat_template(self, messages, add_generation_prompt: bool = True) -> str:
         return "".join(f"[{m['role']}] {m['content']}\n" for m in messages) + ("[assistant]" if add_generation_prompt else "")
 
+    def encode_chat(self, messages, add_generation_prompt: bool = True) -> list[int]:
+        return self.encode(self.apply_chat_template(messages, add_generation_prompt))
+
 
 # f, the teacher's input, student pass rate. Digits in the accepted set earn reward 1.
 ABDUCTION_TASKS = (
@@ -94,18 +97,42 @@ def train_config(run_dir: str, data_file: str, steps: int = 4, **grpo_overrides)
     return config
 
 
+def main_job_config(run_dir: str, dataset_dir: str, steps: int = 3):
+    """configs/default.py's smoke size pointed at a tiny dataset, with the digit policy's
+    settings (one-token answers, short prompts) and HumanEval cut to two problems."""
+    from configs.default import get_config as get_default_config
+
+    config = get_default_config("smoke")
+    small = train_config(run_dir, "", steps=steps, overlong_filtering=False)
+    for section in ("train", "grpo", "curriculum", "checkpoint"):
+        config[section] = small[section]
+    config.output_dir = run_dir
+    config.main.dataset_dir = dataset_dir
+    config.eval.humaneval.limit = 2
+    config.eval.max_new_tokens = 4
+    config.eval.show_progress = False
+    return config
+
+
 def main() -> None:
     from rl.train import train
     from sandbox.executor import SandboxExecutor
 
     parser = argparse.ArgumentParser()
     parser.add_argument("run_dir")
-    parser.add_argument("data_file")
+    parser.add_argument("data")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--stop-after", type=int, default=None)
+    parser.add_argument("--main-job", action="store_true", help="run rl.main on DATA (a dataset dir)")
     args = parser.parse_args()
-    config = train_config(args.run_dir, args.data_file, steps=args.steps)
     with SandboxExecutor(workers=2) as executor:
+        if args.main_job:
+            from rl.main import run_main
+
+            run_main(main_job_config(args.run_dir, args.data, steps=args.steps), policy=tiny_digit_policy(),
+                     executor=executor, progress=False)
+            return
+        config = train_config(args.run_dir, args.data, steps=args.steps)
         train(config, policy=tiny_digit_policy(), executor=executor, progress=False,
               stop_after_steps=args.stop_after)
 

@@ -1,0 +1,77 @@
+"""The embedded default: the whole loop on one 2-core CPU machine with the offline
+Qwen2.5-Coder-0.5B-Instruct pack as teacher (served by JetStream), student and policy:
+
+    python -m rl.main --config=configs/default.py [--config.output_dir=runs/default]
+
+Sized to finish in about half an hour after set-up: a few seeds through the multi-turn
+loop at M=8 (DESIGN.md's thresholds), 8 GRPO updates on the usable problems, and
+HumanEval on a fixed 20-problem subset before and after training. `get_config("smoke")`
+is a few-minute version for checking the wiring.
+"""
+from __future__ import annotations
+
+import ml_collections
+
+from configs import train as train_config
+from configs.sections.data_gen import get_data_gen_config
+from configs.sections.eval import get_eval_config
+from configs.sections.teacher import get_student_config, get_teacher_config
+
+
+def main_section() -> ml_collections.ConfigDict:
+    """`dataset_dir`: an existing data_gen output to train on instead of generating one;
+    the JetStream server the job starts for the teacher (when teacher.backend is jetstream
+    and teacher.address is empty) uses `serve_config` plus `serve_overrides`."""
+    section = ml_collections.ConfigDict()
+    section.dataset_dir = ""
+    section.serve_config = "configs/serve.py"
+    section.serve_overrides = ml_collections.ConfigDict({"slots": 4, "max_prefill_length": 2048,
+                                                         "max_cache_length": 3072})
+    section.serve_start_timeout_s = 900.0
+    return section
+
+
+def get_config(size: str = "") -> ml_collections.ConfigDict:
+    if size not in ("", "smoke"):
+        raise ValueError(f"unknown size {size!r} for configs/default.py; use '' or 'smoke'")
+    smoke = size == "smoke"
+    config = train_config.get_config()
+    config.output_dir = "runs/default"
+    config.model = train_config.model_section("qwen2.5-coder-0.5b-instruct", dtype="float32", remat=True)
+    config.main = main_section()
+
+    config.teacher = get_teacher_config()
+    config.teacher.backend = "jetstream"
+    config.teacher.max_new_tokens = 512
+    config.student = get_student_config()
+    config.student.max_new_tokens = 256
+
+    config.data_gen = get_data_gen_config()
+    config.data_gen.environments = ("induction", "deduction")
+    config.data_gen.num_seeds = 2 if smoke else 6
+    config.data_gen.turns = 2 if smoke else 3
+    config.data_gen.student_attempts = 8        # M: the issue's floor for this machine
+    config.data_gen.chains = False
+    config.data_gen.single_turn = False
+    config.data_gen.max_concurrent_families = 4
+
+    config.train.steps = 2 if smoke else 8
+    config.train.max_new_tokens = 128 if smoke else 192
+    config.grpo.group_size = 4
+    config.grpo.prompts_per_batch = 2
+    config.grpo.optimizer.learning_rate = 1e-6
+    config.grpo.optimizer.warmup_steps = 0
+    config.grpo.optimizer.total_steps = 8
+    config.curriculum.schedule = "uniform"
+    config.curriculum.held_out_fraction = 0.0
+    config.curriculum.max_prompt_tokens = 768
+    config.curriculum.bucket_boundaries = (256, 512)
+    config.checkpoint.save_every_steps = 2
+    config.sandbox.workers = 2
+
+    config.eval = get_eval_config()
+    config.eval.benchmarks = ("humaneval",)
+    config.eval.humaneval.limit = 4 if smoke else 20
+    config.eval.max_new_tokens = 384
+    config.eval.batch_size = 10
+    return config

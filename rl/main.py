@@ -1,0 +1,196 @@
+"""The main job: generate curriculum data with the teacher, evaluate the policy, train it
+with GRPO on the data, evaluate it again, and write a report:
+
+    python -m rl.main --config=configs/default.py [--config.output_dir=DIR ...]
+
+Stages, each resumable (a rerun with the same output dir continues where it stopped):
+data generation (skipped when `main.dataset_dir` names an existing dataset, or when the
+run's own dataset is complete), evaluation before training, training, evaluation after
+training, report. With `teacher.backend="jetstream"` and no address, the job starts a
+JetStream server for the teacher (python -m data_gen.serve) for the data stage only.
+"""
+from __future__ import annotations
+
+import contextlib
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Optional
+
+STAGES = ("data_generation", "evaluation_before", "training", "evaluation_after", "report")
+
+
+class _StageClock:
+    """Wall time per stage, kept in <output_dir>/stage_times.json across reruns."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.times = json.load(open(path)) if os.path.exists(path) else {}
+
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        print(f"== {name}", file=sys.stderr, flush=True)
+        started = time.time()
+        try:
+            yield
+        finally:
+            self.times[name] = self.times.get(name, 0.0) + time.time() - started
+            with open(self.path, "w") as handle:
+                json.dump(self.times, handle, indent=2, sort_keys=True)
+
+
+@contextlib.contextmanager
+def jetstream_teacher(config):
+    """Start `python -m data_gen.serve` on a free port for the teacher; yields host:port."""
+    command = [sys.executable, "-m", "data_gen.serve", f"--config={config.main.serve_config}",
+               f"--config.model={config.teacher.model}", "--config.port=0"]
+    for key, value in config.main.serve_overrides.items():
+        command.append(f"--config.{key}={value}")
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=None, text=True)
+    try:
+        deadline = time.time() + float(config.main.serve_start_timeout_s)
+        address = None
+        while time.time() < deadline:
+            line = server.stdout.readline()
+            if not line:
+                break
+            if line.startswith("serving "):
+                address = line.split()[1]
+                break
+        if address is None:
+            raise RuntimeError(f"the JetStream teacher server did not start within "
+                               f"{config.main.serve_start_timeout_s} s (exit code {server.poll()}); see its log above")
+        yield address
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _problem_files(dataset_dir: str) -> tuple[str, ...]:
+    return tuple(sorted(glob.glob(os.path.join(dataset_dir, "multi_turn", "problems-h*.jsonl"))))
+
+
+def _chain_files(dataset_dir: str) -> tuple[str, ...]:
+    return tuple(sorted(glob.glob(os.path.join(dataset_dir, "multi_turn", "chains-h*.jsonl"))))
+
+
+def _data_generation(config, teacher, student, executor, progress: bool) -> str:
+    """The dataset directory, generated (or resumed) unless one was given."""
+    from data_gen.environments import make_environment
+    from data_gen.main import make_seeds
+    from data_gen.pipeline import DataGenPipeline, Sampling
+    from data_gen import contamination, report
+
+    if config.main.dataset_dir:
+        if not _problem_files(str(config.main.dataset_dir)):
+            raise ValueError(f"main.dataset_dir {config.main.dataset_dir!r} holds no multi_turn/problems-h*.jsonl")
+        return str(config.main.dataset_dir)
+    dataset_dir = os.path.join(str(config.output_dir), "data")
+    manifest_path = os.path.join(dataset_dir, "manifest.json")
+    if os.path.exists(manifest_path) and json.load(open(manifest_path)).get("complete"):
+        return dataset_dir
+    section = config.data_gen
+    index = None
+    if section.contamination_humaneval or section.contamination_livecodebench_files:
+        index = contamination.build_index(bool(section.contamination_humaneval),
+                                          tuple(section.contamination_livecodebench_files),
+                                          n=int(section.contamination_ngram),
+                                          threshold=float(section.contamination_threshold))
+
+    def run(teacher_client):
+        from rl.generation.factory import make_text_generator
+
+        teacher_client = teacher_client or make_text_generator(config.teacher)
+        student_client = student or make_text_generator(config.student)
+        pipeline = DataGenPipeline(
+            section, teacher=teacher_client, student=student_client, executor=executor,
+            environments={name: make_environment(name, config.environments) for name in section.environments},
+            output_dir=dataset_dir, teacher_sampling=Sampling.from_config(config.teacher),
+            student_sampling=Sampling.from_config(config.student), teacher_model=str(config.teacher.model),
+            contamination=index, progress=progress)
+        return pipeline.run(make_seeds(section))
+
+    if teacher is None and config.teacher.backend == "jetstream" and not config.teacher.address:
+        with jetstream_teacher(config) as address:
+            with config.teacher.unlocked():
+                config.teacher.address = address
+            manifest = run(None)
+    else:
+        manifest = run(teacher)
+    manifest["student_model"] = str(config.student.model)
+    summary = report.write_report(dataset_dir, tuple(section.usable_band), manifest)
+    report.write_dataset_card(dataset_dir, config.to_json_best_effort(indent=2, sort_keys=True), manifest, summary)
+    with open(manifest_path, "w") as handle:
+        json.dump(manifest, handle, indent=2, sort_keys=True)
+    return dataset_dir
+
+
+def _evaluate(config, policy, executor, directory: str, label: str) -> dict:
+    """Evaluate the policy's current parameters (cached: a finished evaluation is not rerun)."""
+    from rl.evaluation.benchmark import GradingResources
+    from rl.evaluation.report import write_report
+    from rl.evaluation.suite import run_suite
+    from rl.generation.in_process import InProcessGenerator
+    from rl.sampling.sampler import Sampler
+
+    results_path = os.path.join(directory, "results.json")
+    if os.path.exists(results_path):
+        return json.load(open(results_path))
+    generator = InProcessGenerator(Sampler(policy.graphdef, policy.params, pad_id=policy.pad_id), policy.tokenizer,
+                                   model_name=policy.name)
+    results = run_suite(config.eval, generator, GradingResources(executor, config.environments))
+    return write_report(results, directory, {"label": label, "policy": policy.name})
+
+
+def run_main(config, *, policy=None, teacher=None, student=None, executor=None, progress: bool = True) -> dict:
+    """Run (or resume) every stage; returns the report's figures. `policy`, `teacher`,
+    `student` and `executor` may be given instead of being built from the config (tests)."""
+    from rl.main_report import write_main_report
+    from rl.policy import load_policy
+    from rl.train import train
+    from sandbox.executor import SandboxExecutor
+
+    config = config.copy_and_resolve_references()
+    output_dir = str(config.output_dir)
+    os.makedirs(output_dir, exist_ok=True)
+    with open(os.path.join(output_dir, "config.json"), "w") as handle:
+        handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
+    clock = _StageClock(os.path.join(output_dir, "stage_times.json"))
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(SandboxExecutor.from_config(config.sandbox))
+        with clock.stage("data_generation"):
+            dataset_dir = _data_generation(config, teacher, student, executor, progress)
+        with config.unlocked():
+            config.curriculum.data_files = _problem_files(dataset_dir)
+            config.curriculum.chain_files = _chain_files(dataset_dir)
+        policy = policy or load_policy(config.model)
+        with clock.stage("evaluation_before"):
+            before = _evaluate(config, policy, executor, os.path.join(output_dir, "eval_before"), "before")
+        with clock.stage("training"):
+            result = train(config, policy=policy, executor=executor, progress=progress)
+        with clock.stage("evaluation_after"):
+            after = _evaluate(config, policy, executor, os.path.join(output_dir, "eval_after"), "after")
+        with clock.stage("report"):
+            figures = write_main_report(output_dir, dataset_dir, before, after, result.metrics, clock.times,
+                                        config)
+    return figures
+
+
+def main(config) -> None:
+    figures = run_main(config)
+    print(f"report: {os.path.join(str(config.output_dir), 'report.md')}")
+    print(json.dumps(figures.get("headline", {}), sort_keys=True))
+
+
+if __name__ == "__main__":
+    from rl.cli import run_with_config
+
+    run_with_config(main, "python -m rl.main --config=configs/default.py [--config.output_dir=DIR ...]")
