@@ -35,13 +35,23 @@ def make_seeds(section):
     return seeds_lib.shard_for_host(found, int(section.host_index), int(section.host_count))
 
 
+def make_clients(teacher_section, student_section, teacher=None):
+    """The teacher and student clients; one in-process model serves both roles when they
+    name the same model (sampling settings travel with each request)."""
+    from rl.generation.factory import make_text_generator
+
+    teacher = teacher or make_text_generator(teacher_section)
+    same_model = (teacher_section.backend == student_section.backend == "in_process"
+                  and teacher_section.model == student_section.model)
+    return teacher, teacher if same_model else make_text_generator(student_section)
+
+
 def run_data_gen(config, progress: bool = True) -> dict:
     """Run data generation for a full config (sections data_gen, teacher, student, sandbox,
     environments, output_dir); returns the report."""
     from data_gen import contamination, report
     from data_gen.environments import make_environment
     from data_gen.pipeline import DataGenPipeline, Sampling
-    from rl.generation.factory import make_text_generator
     from sandbox.executor import SandboxExecutor
 
     section = config.data_gen
@@ -57,8 +67,7 @@ def run_data_gen(config, progress: bool = True) -> dict:
                                           n=int(section.contamination_ngram),
                                           threshold=float(section.contamination_threshold))
     environments = {name: make_environment(name, config.environments) for name in section.environments}
-    teacher = make_text_generator(config.teacher)
-    student = teacher if config.student.to_dict() == config.teacher.to_dict() else make_text_generator(config.student)
+    teacher, student = make_clients(config.teacher, config.student)
     with SandboxExecutor.from_config(config.sandbox) as executor:
         pipeline = DataGenPipeline(section, teacher=teacher, student=student, executor=executor,
                                    environments=environments, output_dir=output_dir,

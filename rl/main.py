@@ -105,10 +105,13 @@ def _data_generation(config, teacher, student, executor, progress: bool) -> str:
                                           threshold=float(section.contamination_threshold))
 
     def run(teacher_client):
+        from data_gen.main import make_clients
         from rl.generation.factory import make_text_generator
 
-        teacher_client = teacher_client or make_text_generator(config.teacher)
-        student_client = student or make_text_generator(config.student)
+        if student is not None:
+            teacher_client, student_client = teacher_client or make_text_generator(config.teacher), student
+        else:
+            teacher_client, student_client = make_clients(config.teacher, config.student, teacher_client)
         pipeline = DataGenPipeline(
             section, teacher=teacher_client, student=student_client, executor=executor,
             environments={name: make_environment(name, config.environments) for name in section.environments},
