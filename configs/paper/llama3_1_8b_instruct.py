@@ -1,0 +1,27 @@
+"""Llama-3.1-8B-Instruct at the paper's scale on a TPU v5p-32 slice (16 chips, 95 GiB HBM each).
+
+    # on every host of the slice at once (one process per host; the TPU pod launch script
+    # of scripts/ wraps this with jax.distributed), once per seed 0, 1, 2:
+    python -m rl.train --config=configs/paper/llama3_1_8b_instruct.py --config.train.seed=0
+
+Mesh (data, fsdp, tensor) = (1, 16, 1): FSDP over all 16 chips (tensor parallelism is not
+needed at 8B). Memory estimate per chip (configs/paper/memory.py,
+counted from the model's shape, not measured): 8.03B parameters; training state 8.4 GiB
+(fp32 parameters, gradients and AdamW moments, plus a bf16 copy, over 16 shards),
+activations 6.0 GiB, fp32 logits 7.8 GiB, rollout KV cache 16.0 GiB: total 38.2 GiB of 95.
+`model.checkpoint` is a local Hugging Face safetensors directory of the model.
+"""
+from __future__ import annotations
+
+from configs.paper import common, memory
+
+MODEL_SHAPE = memory.ModelShape(vocab_size=128_256, hidden_size=4096, intermediate_size=14_336, num_layers=32,
+                                num_heads=32, num_kv_heads=8, head_dim=128)
+MESH = dict(data=1, fsdp=16, tensor=1)
+
+
+def get_config(size: str = ""):
+    if size not in ("",):
+        raise ValueError(f"unknown size {size!r} for configs/paper/llama3_1_8b_instruct.py; it has one size")
+    return common.paper_config("checkpoints/Llama-3.1-8B-Instruct", "runs/paper/llama3_1_8b_instruct",
+                               tpu="v5p-32", chips=16, **MESH)
