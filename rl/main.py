@@ -188,6 +188,9 @@ def run_main(config, *, policy=None, teacher=None, student=None, executor=None, 
 
 
 def main(config) -> None:
+    from rl import distributed
+
+    distributed.initialize()
     figures = run_main(config)
     print(f"report: {os.path.join(str(config.output_dir), 'report.md')}")
     print(json.dumps(figures.get("headline", {}), sort_keys=True))

@@ -11,6 +11,18 @@ sandbox in a worker thread, and trains on the rollout batch that is `max_stalene
 previous one, and each update sees rollouts from a policy one update behind, corrected
 by the behaviour log-probs (truncated importance weights, rl/grpo). k = 0 is synchronous.
 
+Several hosts (scripts/launch_tpu_pod.sh; rl/distributed.py): every host draws its own
+slice of each step's prompts (its data shard); the slices are all-gathered so the sampler
+runs once, SPMD, over the global prompt batch on the global mesh; each host grades only its
+own rows in its own sandbox, and the grades are all-gathered, so the curriculum observes
+every host's rewards and all hosts take the same decisions (refills, row selection). Each
+host then builds only the batch rows its devices hold (`jax.make_array_from_process_local_data`).
+Every process saves and restores the orbax checkpoint together; only process 0 writes the
+config, metrics and rollout files and the safetensors export. The sampler places its own
+inputs without a batch sharding, so how a pod splits the decode of the global batch over
+devices is left to XLA's propagation (correct, not necessarily data-parallel); handing the
+sampler the batch sharding is the change that would make it so.
+
 Departure from the paper: the paper's asynchronous GRPO runs generation and training on
 separate workers; here both share the process (and devices), so only grading overlaps
 with generation and training. The staleness semantics are the same.
@@ -30,6 +42,7 @@ from typing import Optional
 import jax
 import numpy as np
 
+from rl import distributed
 from rl import rollout as rollout_lib
 from rl.metrics_log import MetricsLog
 from rl.policy import Policy, environment_prompt, load_policy
@@ -95,6 +108,48 @@ def _group_rows(group_indices, group_size: int) -> list[int]:
     return [g * group_size + i for g in group_indices for i in range(group_size)]
 
 
+def _host_share(rollout: rollout_lib.Rollout) -> rollout_lib.Rollout:
+    """This host's rows of a global (all hosts') ungraded rollout: the ones it grades."""
+    host_count = jax.process_count()
+    if host_count == 1:
+        return rollout
+    size = rollout.size // host_count
+    part = slice(jax.process_index() * size, (jax.process_index() + 1) * size)
+    return dataclasses.replace(
+        rollout, problems=rollout.problems[part], prompt_tokens=rollout.prompt_tokens[part],
+        completion_tokens=rollout.completion_tokens[part], behaviour_log_probs=rollout.behaviour_log_probs[part],
+        finish_reasons=rollout.finish_reasons[part], texts=rollout.texts[part])
+
+
+def _with_all_grades(rollout: rollout_lib.Rollout, graded_share: rollout_lib.Rollout) -> rollout_lib.Rollout:
+    """The global rollout with every host's grades (a collective: call from the main thread)."""
+    if graded_share is rollout:
+        return rollout
+    return dataclasses.replace(
+        rollout, rewards=distributed.gather_rows(graded_share.rewards),
+        well_formed=distributed.gather_rows(graded_share.well_formed),
+        reward_reasons=[r for part in distributed.gather_objects(graded_share.reward_reasons) for r in part])
+
+
+class _UnwrittenMetrics:
+    """The metrics log of processes other than 0: rows kept in memory, no files."""
+
+    def __init__(self):
+        self._rows: list[dict] = []
+
+    def write(self, step: int, metrics) -> None:
+        self._rows.append({"step": step, **{k: float(v) for k, v in metrics.items()}})
+
+    def write_rollouts(self, step: int, samples) -> None:
+        del step, samples
+
+    def rows(self) -> list[dict]:
+        return list(self._rows)
+
+    def close(self) -> None:
+        pass
+
+
 def train(config, *, policy: Optional[Policy] = None, executor=None, progress: bool = True,
           stop_after_steps: Optional[int] = None) -> TrainResult:
     """Run (or resume) GRPO training as `config` says. `policy` and `executor` may be given
@@ -102,11 +157,13 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     from curriculum.input_pipeline import build_iterator
     from curriculum.settings import CurriculumSettings
     from data_gen.environments import ENVIRONMENT_REGISTRY, make_environment
+    from data_gen.records import Problem
     from rl.checkpointing import Checkpointer
     from rl.grpo.dynamic_sampling import informative_groups
     from rl.grpo.format_penalty import apply_format_penalty
     from rl.sampling.sampler import Sampler
     from rl.sharding import batch_sharding, make_mesh
+    from rl.sharding import state_shardings as parameter_shardings
     from rl.train_step import (TrainStepSettings, create_train_state, make_optimizer, make_train_step,
                                state_shardings)
     from sandbox.executor import SandboxExecutor
@@ -117,8 +174,10 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     output_dir = str(config.output_dir)
     train_dir = os.path.join(output_dir, "train")
     os.makedirs(train_dir, exist_ok=True)
-    with open(os.path.join(train_dir, "config.json"), "w") as handle:
-        handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
+    primary = distributed.is_primary()
+    if primary:
+        with open(os.path.join(train_dir, "config.json"), "w") as handle:
+            handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
     total_steps = int(config.train.steps)
     group_size = int(grpo.group_size)
     prompts_per_batch = int(grpo.prompts_per_batch)
@@ -129,6 +188,7 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
 
     # ---------------------------------------------------------------- model
     policy = policy or load_policy(config.model, mesh)
+    policy.params = distributed.place_on_mesh(policy.params, parameter_shardings(policy.params, mesh))
 
     # ---------------------------------------------------------------- environments and sandbox
     environments = {name: make_environment(name, config.environments) for name in ENVIRONMENT_REGISTRY.names()}
@@ -148,7 +208,7 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     checkpoint_dir = str(config.checkpoint.directory or os.path.join(output_dir, "checkpoints"))
     checkpointer = Checkpointer(checkpoint_dir, keep_last=int(config.checkpoint.keep_last),
                                 async_save=bool(config.checkpoint.async_save))
-    base_rng = jax.random.key(int(config.train.seed))
+    base_rng = distributed.replicated_key(jax.random.key(int(config.train.seed)), mesh)
     restored = checkpointer.restore_latest(state, base_rng)
     extra = {}
     restored_from = None
@@ -168,16 +228,23 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
 
     bins = band_family(settings.band_family or "broad")
     sequence_length = int(settings.max_prompt_tokens) + int(config.train.max_new_tokens)
-    metrics_log = MetricsLog(train_dir, resume_from_step=trained_steps if restored_from is not None else None)
+    metrics_log = (MetricsLog(train_dir, resume_from_step=trained_steps if restored_from is not None else None)
+                   if primary else _UnwrittenMetrics())
     preemption = _Preemption(bool(config.checkpoint.save_on_preemption))
 
     def sample(prompt_batch, rng_step: int, refill_index: int) -> rollout_lib.Rollout:
+        """G completions for every host's prompts (one SPMD sampler call, the same on all hosts)."""
         prompts = [row[mask.astype(bool)].tolist() for row, mask in
                    zip(prompt_batch.token_ids, prompt_batch.attention_mask)]
+        problems = prompt_batch.problems
+        if jax.process_count() > 1:
+            shares = distributed.gather_objects({"prompts": prompts, "problems": [p.to_json() for p in problems]})
+            prompts = [prompt for share in shares for prompt in share["prompts"]]
+            problems = tuple(Problem.from_json(text) for share in shares for text in share["problems"])
         sampler = Sampler(policy.graphdef, state.params, pad_id=policy.pad_id)
         rng = jax.random.fold_in(jax.random.fold_in(base_rng, rng_step), refill_index)
         return rollout_lib.sample_rollout(
-            sampler, prompts, prompt_batch.problems, group_size=group_size,
+            sampler, prompts, problems, group_size=group_size,
             max_new_tokens=int(config.train.max_new_tokens), temperature=float(grpo.sampling_temperature),
             top_p=float(config.train.top_p), top_k=int(config.train.top_k),
             stop_token_ids=policy.stop_token_ids, decode=policy.prompt_tokenizer.decode, rng=rng,
@@ -189,9 +256,9 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     pending: collections.deque = collections.deque()
     for saved in extra.get("pending_rollouts", []):
         item = _rollout_from_json(saved)
-        pending.append((item, grading_pool.submit(grade, item), 0.0))
+        pending.append((item, grading_pool.submit(grade, _host_share(item)), 0.0))
 
-    bar = _progress(total_steps, trained_steps, progress)
+    bar = _progress(total_steps, trained_steps, progress and primary)
     try:
         while trained_steps < total_steps:
             timings = {}
@@ -201,14 +268,14 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
                 prompt_batch = next(iterator)
                 item = sample(prompt_batch, prompt_batch.step, 0)
                 generation_time = time.perf_counter() - started
-                pending.append((item, grading_pool.submit(grade, item), generation_time))
+                pending.append((item, grading_pool.submit(grade, _host_share(item)), generation_time))
                 generated_steps += 1
                 if len(pending) <= staleness and generated_steps < total_steps:
                     continue
             # -------- train on the oldest rollout batch
             item, future, generation_time = pending.popleft()
             started = time.perf_counter()
-            graded = future.result()
+            graded = _with_all_grades(item, future.result())
             timings["time_grading_wait_s"] = time.perf_counter() - started
             parts = [graded]
             informative = informative_groups(graded.rewards, group_size)
@@ -216,8 +283,10 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
             while (grpo.dynamic_sampling and int(informative.sum()) < prompts_per_batch
                    and refills < int(config.train.max_refills)):
                 refills += 1
-                refill_batch = iterator.refill(graded.step, refills, prompts_per_batch - int(informative.sum()))
-                extra_rollout = grade(sample(refill_batch, graded.step, refills))
+                missing_per_host = -(-(prompts_per_batch - int(informative.sum())) // jax.process_count())
+                refill_batch = iterator.refill(graded.step, refills, missing_per_host)
+                extra_item = sample(refill_batch, graded.step, refills)
+                extra_rollout = _with_all_grades(extra_item, grade(_host_share(extra_item)))
                 parts.append(extra_rollout)
                 informative = np.concatenate([informative, informative_groups(extra_rollout.rewards, group_size)])
             combined = rollout_lib.concatenate(parts) if len(parts) > 1 else graded
@@ -229,12 +298,15 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
             rewards = chosen.rewards
             if float(grpo.format_penalty) > 0:
                 rewards = apply_format_penalty(rewards, chosen.well_formed, float(grpo.format_penalty))
-            arrays = rollout_lib.train_arrays(dataclasses.replace(chosen, rewards=rewards), sequence_length,
-                                              policy.pad_id)
+            # Each host builds only the rows its devices hold; together they form the global batch.
+            first_row, end_row = distributed.process_row_range(rows_sharding, chosen.size)
+            host_rows = rollout_lib.select_rows(dataclasses.replace(chosen, rewards=rewards),
+                                                range(first_row, end_row))
+            arrays = rollout_lib.train_arrays(host_rows, sequence_length, policy.pad_id)
             started = time.perf_counter()
             version_before = int(state.step)
             state, step_metrics = step_fn(state, jax.random.fold_in(base_rng, 1_000_003 + graded.step),
-                                          jax.device_put(arrays, rows_sharding))
+                                          distributed.global_batch(arrays, rows_sharding, chosen.size))
             step_metrics = jax.device_get(step_metrics)
             timings["time_training_s"] = time.perf_counter() - started
             timings["time_generation_s"] = generation_time
@@ -255,12 +327,13 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
             # -------- checkpoint
             last = trained_steps == total_steps
             due = trained_steps % int(config.checkpoint.save_every_steps) == 0
-            if due or last or preemption.requested:
+            preempted = distributed.any_process(preemption.requested)   # every host saves, or none
+            if due or last or preempted:
                 extra = {"trained_steps": trained_steps, "generated_steps": generated_steps,
                          "curriculum": iterator.state_dict(),
                          "pending_rollouts": [_rollout_to_json(p[0]) for p in pending]}
                 checkpointer.save(trained_steps, state, base_rng, extra)
-            if preemption.requested:
+            if preempted:
                 checkpointer.wait_until_finished()
                 print(f"train: SIGTERM: saved step {trained_steps}; exiting", file=sys.stderr)
                 break
@@ -270,7 +343,9 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
         if config.checkpoint.export_directory and trained_steps == total_steps:
             from rl.checkpointing import export_safetensors
 
-            export_safetensors(state.params, policy.model_config, str(config.checkpoint.export_directory))
+            host_params = distributed.fetch_to_host(state.params)   # a collective: every process takes part
+            if primary:
+                export_safetensors(host_params, policy.model_config, str(config.checkpoint.export_directory))
     finally:
         bar.close()
         preemption.close()
@@ -326,9 +401,11 @@ def _progress(total: int, done: int, enabled: bool):
 
 
 def main(config) -> None:
+    distributed.initialize()   # before any JAX computation; a no-op for a single process
     result = train(config)
     last = result.metrics[-1] if result.metrics else {}
-    print(json.dumps({"final_step": result.final_step, "reward_mean": last.get("reward_mean")}))
+    if distributed.is_primary():
+        print(json.dumps({"final_step": result.final_step, "reward_mean": last.get("reward_mean")}))
 
 
 if __name__ == "__main__":
