@@ -1,0 +1,91 @@
+"""Induction: infer a hidden function from a hint and input/output pairs.
+
+The teacher writes `f`, at least `min_inputs` inputs (default 5) and a message. Gold
+outputs come from running `f` twice in the sandbox. The policy sees the message and the
+first half (rounded up; `visible_fraction`) of the input/output pairs and writes `f`;
+reward 1 iff its outputs equal the gold outputs on all inputs, hidden ones too.
+Rejected as invalid: fewer distinct inputs than required, outputs all equal
+(`constant_outputs`), and `f` returning its only argument unchanged on every input
+(`trivial`).
+"""
+from __future__ import annotations
+
+import math
+
+from data_gen.environments import answers, literals, prompts
+from data_gen.environments.base import (Instance, ParsedAnswer, ProblemProvenance, ReferenceCall, Rejection,
+                                        RewardPlan, ValidationPlan)
+from data_gen.environments.synthetic import TeacherWrittenEnvironment
+from data_gen.environments.validation import gold_literals
+from data_gen.records import Problem, RejectionReason as Reason
+from rl.generation.types import Message
+from sandbox.types import FunctionTest, Job
+
+POLICY_SYSTEM = "You are an expert Python programmer. Answer with one ```python block."
+
+TEMPLATE = prompts.TeacherTemplate(
+    task=("Write an INDUCTION puzzle inspired by the snippet. Write a deterministic Python function `f` "
+          "that does a small but non-trivial computation. Give at least {min_inputs} diverse inputs for f "
+          "that together reveal what f does. Write a message: a short hint, in words only, for a solver "
+          "who sees the message and some input/output pairs and must write f. The message must not "
+          "contain code. Do not write the outputs: they are computed by running f."),
+    output_format=("Think briefly, then write exactly these fenced blocks:\n"
+                   "```python\ndef f(...):\n    ...\n```\n"
+                   "then one block per input, holding the arguments of one call of f as Python literals "
+                   "separated by commas, for example:\n"
+                   "```input\n[3, 1, 2], 2\n```\n"
+                   "(at least {min_inputs} input blocks), then\n"
+                   "```message\nA one or two sentence hint, without code.\n```"),
+)
+
+
+class InductionEnvironment(TeacherWrittenEnvironment):
+    name = "induction"
+    needs_message = True
+
+    def __init__(self, config=None):
+        super().__init__(config)
+        count = int(self.config.min_inputs)
+        self.template = prompts.TeacherTemplate(TEMPLATE.task.format(min_inputs=count),
+                                                TEMPLATE.output_format.format(min_inputs=count))
+        self.visible_fraction = float(self.config.visible_fraction)
+
+    def num_visible(self, count: int) -> int:
+        """How many input/output pairs the policy sees: ceil(visible_fraction * count)."""
+        return min(count, max(1, math.ceil(self.visible_fraction * count - 1e-9)))
+
+    def plan_validation(self, instance: Instance, provenance: ProblemProvenance) -> "ValidationPlan | Rejection":
+        call = ReferenceCall(instance.code, ("f",), instance.inputs, self.validation_limits)
+
+        def finish(first, second):
+            golds = gold_literals("f", instance.input_literals, first, second)
+            if isinstance(golds, Rejection):
+                return golds
+            if len(set(golds)) == 1:
+                return Rejection(Reason.CONSTANT_OUTPUTS, f"f returns {golds[0][:60]} on every input; "
+                                 "choose inputs whose outputs differ")
+            if all(len(args) == 1 and literals.arguments_literal(args) == gold
+                   for args, gold in zip(instance.inputs, golds)):
+                return Rejection(Reason.TRIVIAL, "f returns its argument unchanged on every input")
+            return self.build_problem(instance, provenance, statement=instance.message, outputs=tuple(golds),
+                                      num_visible=self.num_visible(len(golds)))
+
+        return ValidationPlan(call, finish)
+
+    def render_policy_prompt(self, problem: Problem) -> tuple[Message, ...]:
+        pairs = "\n".join(f"f({arguments}) == {output}" for arguments, output in
+                          zip(problem.inputs[: problem.num_visible], problem.outputs[: problem.num_visible]))
+        user = (f"Infer the Python function f from a hint and examples.\n\nHint: {problem.statement}\n\n"
+                f"Examples:\n{pairs}\n\n"
+                "Write f so that it gives these outputs and behaves the same on other inputs. "
+                "Answer with the full definition of f in one ```python block.")
+        return (Message("system", POLICY_SYSTEM), Message("user", user))
+
+    def parse_answer(self, problem: Problem, text: str) -> ParsedAnswer:
+        return answers.extract_code(text)
+
+    def plan_reward(self, problem: Problem, answer: ParsedAnswer) -> RewardPlan:
+        tests = tuple(FunctionTest(literals.arguments_of(arguments), literals.value_of(output))
+                      for arguments, output in zip(problem.inputs, problem.outputs))
+        return RewardPlan(job=Job(mode="function", code=answer.value, tests=tests, entry_point="f",
+                                  limits=self.reward_limits))

@@ -1,0 +1,106 @@
+"""What the four teacher-written environments share: config, limits, the teacher's
+prompt and parse, and building the validated `Problem` record.
+
+An environment module subclasses `TeacherWrittenEnvironment`, sets its name, template
+and input requirements, and writes the parts that differ: its validation finish, its
+policy prompt, answer parsing and reward plan.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Any, Mapping, Optional
+
+import ml_collections
+
+from configs.sections.environments import get_environments_config
+from data_gen.environments import prompts
+from data_gen.environments.base import (Instance, ProblemProvenance, Rejection, SyntheticEnvironment,
+                                        TeacherContext)
+from data_gen.environments.instance_reader import InstanceRequirements, read_instance
+from data_gen.records import Problem, TeacherMeta, content_id
+from rl.generation.types import Message
+from sandbox.types import Limits
+
+
+def limits_from_config(section: ml_collections.ConfigDict) -> Limits:
+    """A sandbox `Limits` from a config limits section (unset fields keep their defaults)."""
+    known = {field for field in Limits.__dataclass_fields__}
+    values = {key: value for key, value in dict(section).items() if key in known}
+    return Limits(**values)
+
+
+def normalised_code(code: str) -> str:
+    """Code without comments or formatting differences (for content ids and dedup)."""
+    try:
+        return ast.unparse(ast.parse(code))
+    except (SyntaxError, ValueError, RecursionError):
+        return code.strip()
+
+
+class TeacherWrittenEnvironment(SyntheticEnvironment):
+    """Shared machinery of induction, deduction, abduction and fuzzing."""
+
+    template: prompts.TeacherTemplate
+    required_functions: tuple[str, ...] = ("f",)
+    input_function: str = "f"
+    needs_message: bool = False
+    needs_witness: bool = False
+
+    def __init__(self, config: Optional[ml_collections.ConfigDict] = None):
+        root = config if config is not None else get_environments_config()
+        self.root_config = root
+        self.config = root[self.name]
+        self.prompt_version = f"{self.name}-{root.prompt_version}"
+        self.float_rel_tol = float(root.float_rel_tol)
+        self.max_literal_chars = int(root.max_literal_chars)
+        self.validation_limits = limits_from_config(self.config.validation_limits)
+        self.reward_limits = limits_from_config(self.config.reward_limits)
+        self.requirements = InstanceRequirements(
+            environment=self.name,
+            functions=self.required_functions,
+            input_function=self.input_function,
+            min_inputs=int(self.config.min_inputs),
+            max_inputs=max(int(self.config.max_inputs), int(self.config.min_inputs)),
+            needs_message=self.needs_message,
+            needs_witness=self.needs_witness,
+            max_literal_chars=self.max_literal_chars,
+        )
+
+    # Teacher side -----------------------------------------------------------------
+
+    def render_teacher_prompt(self, turn_kind: str, context: TeacherContext) -> tuple[Message, ...]:
+        previous = (prompts.describe_problem_for_teacher(context.previous_problem)
+                    if context.previous_problem is not None else None)
+        return prompts.render_teacher_messages(self.template, turn_kind, context, previous)
+
+    def parse_teacher(self, text: str) -> "Instance | Rejection":
+        return read_instance(text, self.requirements)
+
+    # Building the record ----------------------------------------------------------
+
+    def build_problem(self, instance: Instance, provenance: ProblemProvenance, *, statement: str,
+                      outputs: tuple[str, ...] = (), num_visible: int = 0,
+                      extra: Optional[Mapping[str, Any]] = None) -> Problem:
+        """The validated Problem, named by the content hash of its normalised instance."""
+        identity = content_id(self.name, normalised_code(instance.code), *instance.input_literals,
+                              instance.message, instance.witness_literal or "")
+        return Problem(
+            id=identity,
+            environment=self.name,
+            provenance="synthetic",
+            statement=statement,
+            inputs=instance.input_literals,
+            outputs=outputs,
+            num_visible=num_visible,
+            code=instance.code,
+            entry_point="f",
+            test_mode="function",
+            family_id=provenance.family_id,
+            parent_id=provenance.parent_id,
+            turn=provenance.turn,
+            relation=provenance.relation,
+            seed_provenance=provenance.seed_provenance,
+            teacher=TeacherMeta(provenance.teacher_model, self.prompt_version,
+                                provenance.prompt_tokens, provenance.completion_tokens),
+            extra=dict(extra or {}),
+        )
