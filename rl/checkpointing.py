@@ -1,0 +1,147 @@
+"""Checkpoints of the trainer with orbax: the `TrainState` (parameters, optimiser state,
+step), the RNG key and any JSON-able extra state (e.g. the curriculum iterator and its
+online difficulty statistics), saved together under one step number.
+
+Keeps the last N complete checkpoints, saves asynchronously, and restores the latest
+complete one, saying which; if the latest cannot be read (a torn or corrupted write) it
+warns and falls back to the one before. `export_safetensors` writes the policy as a
+Hugging Face directory (config.json + model.safetensors) that `transformers` loads.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+from flax import nnx
+
+from rl.loaders.hf_directory import write_hf_directory
+from rl.models.config import ModelConfig
+from rl.train_step import TrainState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class RestoredCheckpoint:
+    step: int
+    state: TrainState
+    rng: jax.Array
+    extra: dict[str, Any]
+
+
+def _abstract(tree: Any) -> Any:
+    """ShapeDtypeStructs (with shardings, where known) for every array leaf of `tree`."""
+
+    def leaf(x):
+        if isinstance(x, jax.ShapeDtypeStruct):
+            return x
+        return jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=getattr(x, "sharding", None))
+
+    return jax.tree.map(leaf, tree)
+
+
+class Checkpointer:
+    """Saves and restores trainer checkpoints in `directory` (one sub-directory per step)."""
+
+    def __init__(self, directory: str | os.PathLike, keep_last: int = 3, async_save: bool = True):
+        if keep_last < 1:
+            raise ValueError(f"checkpoint.keep_last must be >= 1, got {keep_last}")
+        self.directory = Path(directory).absolute()
+        options = ocp.CheckpointManagerOptions(
+            max_to_keep=keep_last, enable_async_checkpointing=async_save, create=True
+        )
+        self._manager = ocp.CheckpointManager(self.directory, options=options, item_names=("state", "extra"))
+
+    def save(self, step: int, state: TrainState, rng: jax.Array, extra: Optional[Mapping[str, Any]] = None) -> None:
+        """Start saving (returns at once when asynchronous; the arrays are copied first)."""
+        extra = dict(extra or {})
+        try:
+            json.dumps(extra)
+        except TypeError as error:
+            raise ValueError(f"checkpoint extra state must be JSON-serialisable: {error}") from None
+        tree = {"train_state": state, "rng": jax.random.key_data(rng)}
+        self._manager.save(
+            step,
+            args=ocp.args.Composite(state=ocp.args.StandardSave(tree), extra=ocp.args.JsonSave(extra)),
+            force=True,
+        )
+
+    def wait_until_finished(self) -> None:
+        self._manager.wait_until_finished()
+
+    def steps(self) -> list[int]:
+        """Steps of the complete checkpoints on disk, oldest first."""
+        self._manager.reload()
+        return sorted(self._manager.all_steps())
+
+    def restore_latest(self, like_state: TrainState, like_rng: jax.Array) -> Optional[RestoredCheckpoint]:
+        """The latest readable checkpoint, placed like `like_state` (arrays or ShapeDtypeStructs
+        carrying the target shardings); None when there is none. Unreadable ones are skipped
+        with a warning."""
+        self.wait_until_finished()
+        steps = self.steps()
+        if not steps:
+            logger.info("no checkpoint in %s; starting fresh", self.directory)
+            return None
+        target = {"train_state": _abstract(like_state), "rng": _abstract(jax.random.key_data(like_rng))}
+        for step in reversed(steps):
+            try:
+                restored = self._manager.restore(
+                    step,
+                    args=ocp.args.Composite(state=ocp.args.StandardRestore(target), extra=ocp.args.JsonRestore()),
+                )
+            except Exception as error:  # noqa: BLE001 - any read failure means "try the previous one"
+                logger.warning(
+                    "checkpoint at step %d in %s is unreadable (%s: %s); falling back to the previous one",
+                    step, self.directory, type(error).__name__, str(error).splitlines()[0][:300] if str(error) else "",
+                )
+                continue
+            logger.info("restored checkpoint at step %d from %s", step, self.directory)
+            rng = jax.random.wrap_key_data(restored.state["rng"], impl=jax.random.key_impl(like_rng))
+            return RestoredCheckpoint(step, restored.state["train_state"], rng, dict(restored.extra or {}))
+        raise RuntimeError(
+            f"none of the checkpoints {steps} in {self.directory} could be read; "
+            "move the directory aside to start fresh"
+        )
+
+    def close(self) -> None:
+        self._manager.wait_until_finished()
+        self._manager.close()
+
+    def __enter__(self) -> "Checkpointer":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def _to_hf_layout(ours: np.ndarray, hf_shape: tuple, convert) -> np.ndarray:
+    """Invert a loader converter (a reshape, or a transpose then reshape) for one tensor."""
+    for candidate in (ours.reshape(hf_shape), ours.reshape(hf_shape[::-1]).T):
+        if candidate.shape == tuple(hf_shape) and np.array_equal(convert(candidate), ours):
+            return np.ascontiguousarray(candidate)
+    raise ValueError(f"cannot map a parameter of shape {ours.shape} back to the Hugging Face shape {hf_shape}")
+
+
+def export_safetensors(params: nnx.State, config: ModelConfig, directory: str | os.PathLike) -> Path:
+    """Write `params` (this model's layout) as a Hugging Face safetensors directory
+    (config.json + model.safetensors, float32; copy the tokenizer files beside it to serve)."""
+    # The loader's table of (our path, HF name, HF shape, HF->ours converter), inverted here.
+    from rl.models.hf_weights import _expected
+
+    flat = {path: np.asarray(jax.device_get(variable.get_value()), dtype=np.float32)
+            for path, variable in nnx.to_flat_state(params)}
+    tensors = {}
+    for path, name, hf_shape, convert in _expected(config):
+        if path not in flat:
+            raise ValueError(f"parameter {'.'.join(map(str, path))} (for {name}) is missing from the state to export")
+        tensors[name] = _to_hf_layout(flat[path], hf_shape, convert)
+    write_hf_directory(directory, config, tensors)
+    return Path(directory)

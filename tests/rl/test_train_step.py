@@ -1,0 +1,205 @@
+"""The jitted GRPO train step on the tiny random model: exact gradient accumulation,
+sharded equals single device, learning direction, zero-signal batches, stale rollouts,
+overlong filtering, KL, bf16 and rematerialisation."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+import optax
+import pytest
+
+from rl import sharding
+from rl.train_step import TrainStepSettings, create_train_state, make_log_prob_fn, make_optimizer, make_train_step, state_shardings
+from tests.rl.sharded_step_check import build, random_batch, small_grpo_config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def mesh():
+    return sharding.make_mesh(1, 1, 1, jax.devices()[:1])
+
+
+@pytest.fixture(scope="module")
+def default_step(mesh):
+    """One compiled step of the default (small) config, shared by the tests that need no other."""
+    _, step, graphdef = build(mesh, small_grpo_config())
+    return step, graphdef
+
+
+def _fresh_state(mesh):
+    return build(mesh, small_grpo_config())[0]
+
+
+def _params(state):
+    return jax.device_get(state.params)
+
+
+def _max_difference(a, b):
+    return max(jax.tree.leaves(jax.tree.map(lambda x, y: float(np.max(np.abs(x - y))), a, b)))
+
+
+def _log_prob_fn(mesh, graphdef, state):
+    return make_log_prob_fn(graphdef, jax.tree.map(lambda x: x.sharding, state.params), sharding.batch_sharding(mesh, 1))
+
+
+def test_sharded_step_equals_single_device():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.rl.sharded_step_check"], cwd=REPO_ROOT, env=env,
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["param_change"] > 1e-2          # the step really moved the parameters
+    assert report["param_difference"] < 1e-5
+    assert report["metric_difference"] < 1e-5
+    specs = " ".join(report["sharded_specs"])
+    assert "tensor" in specs and "fsdp" in specs   # parameters really were split
+
+
+def test_gradient_accumulation_equals_whole_batch(mesh):
+    batch = random_batch()
+    results = []
+    for micro_batches in (1, 4):
+        state, step, _ = build(mesh, small_grpo_config(micro_batches=micro_batches), optimizer=optax.sgd(1.0))
+        state, metrics = step(state, jax.random.key(0), batch)
+        results.append((_params(state), metrics))
+    assert _max_difference(results[0][0], results[1][0]) < 1e-6
+    assert float(results[0][1]["loss"]) == pytest.approx(float(results[1][1]["loss"]), rel=1e-5, abs=1e-7)
+
+
+def test_several_updates_per_batch_and_learning_direction(mesh):
+    """Two updates per rollout batch; repeated steps raise rewarded sequences' log-probs."""
+    config = small_grpo_config(updates_per_batch=2, recompute_old_log_probs=True)
+    state, step, graphdef = build(mesh, config)
+    batch = random_batch(seed=1)
+    batch["truncated"][:] = False
+    log_probs = _log_prob_fn(mesh, graphdef, state)
+
+    def completion_log_prob(params):
+        per_token = np.asarray(log_probs(params, batch["tokens"], batch["key_mask"]))
+        return (per_token * batch["completion_mask"]).sum(axis=1)
+
+    before = completion_log_prob(state.params)
+    state, metrics = step(state, jax.random.key(0), batch)
+    assert int(state.step) == 2
+    assert float(metrics["ratio_mean"]) != pytest.approx(1.0, abs=1e-6)  # second update is off-policy
+    for i in range(4):
+        state, metrics = step(state, jax.random.key(i + 1), batch)
+    change = completion_log_prob(state.params) - before
+    rewarded = batch["rewards"] == 1
+    assert change[rewarded].mean() > change[~rewarded].mean() + 1.0
+
+
+def test_equal_rewards_leave_parameters_unchanged(mesh, default_step):
+    step, _ = default_step
+    state = _fresh_state(mesh)
+    before = _params(state)
+    batch = random_batch()
+    batch["rewards"][:] = 1.0
+    state, metrics = step(state, jax.random.key(0), batch)
+    assert float(metrics["grad_norm"]) == 0.0
+    assert float(metrics["advantage_abs_mean"]) == 0.0
+    assert _max_difference(before, _params(state)) == 0.0
+
+
+def test_stale_rollouts_get_importance_weights(mesh, default_step):
+    step, graphdef = default_step
+    state = _fresh_state(mesh)
+    log_probs = _log_prob_fn(mesh, graphdef, state)
+    batch = random_batch(seed=2)
+    fresh = dict(batch, behaviour_log_probs=np.asarray(log_probs(state.params, batch["tokens"], batch["key_mask"])))
+    state, metrics = step(state, jax.random.key(0), fresh)
+    # k = 0: behaviour = old policy, so the weights are all 1 and the first ratio is 1.
+    assert float(metrics["importance_weight_mean"]) == pytest.approx(1.0, abs=1e-5)
+    assert float(metrics["ratio_mean"]) == pytest.approx(1.0, abs=1e-5)
+    # k = 1: the next batch was generated by the policy one update behind.
+    state, metrics = step(state, jax.random.key(1), fresh)
+    assert float(metrics["behaviour_log_prob_gap"]) > 1e-3
+    assert abs(float(metrics["importance_weight_mean"]) - 1.0) > 1e-4
+
+
+def test_overlong_filtering_drops_truncated_completions(mesh, default_step):
+    batch = random_batch(seed=3)
+    batch["truncated"][:] = False
+    batch["truncated"][:3] = True
+    assert small_grpo_config().overlong_filtering
+    step, _ = default_step
+    _, metrics = step(_fresh_state(mesh), jax.random.key(0), batch)
+    assert float(metrics["loss_tokens"]) == batch["completion_mask"][3:].sum()
+    assert float(metrics["truncated_fraction"]) == pytest.approx(3 / 16)
+
+
+def test_kl_to_reference_policy(mesh):
+    config = small_grpo_config(kl_beta=0.1)
+    base, _, graphdef = build(mesh, config)
+    optimizer = make_optimizer(config.optimizer)
+    state = create_train_state(base.params, optimizer, reference_params=jax.tree.map(lambda x: x.copy(), base.params))
+    step = make_train_step(TrainStepSettings.from_config(config), graphdef, optimizer, state_shardings(state),
+                           sharding.batch_sharding(mesh, 1), config.optimizer)
+    batch = random_batch(seed=4)
+    state, metrics = step(state, jax.random.key(0), batch)
+    assert float(metrics["kl"]) == pytest.approx(0.0, abs=1e-7)    # policy == reference at the start
+    state, metrics = step(state, jax.random.key(1), batch)
+    assert float(metrics["kl"]) > 1e-6
+
+
+def test_bfloat16_and_remat_match_float32(mesh):
+    batch = random_batch(seed=5)
+    losses, params = {}, {}
+    for name, overrides in (("fp32", {}), ("remat", {"remat": True}), ("bf16", {"dtype": "bfloat16"})):
+        state, step, _ = build(mesh, small_grpo_config(), optimizer=optax.sgd(1.0), **overrides)
+        state, metrics = step(state, jax.random.key(0), batch)
+        losses[name], params[name] = float(metrics["loss"]), _params(state)
+        assert all(leaf.dtype == np.float32 for leaf in jax.tree.leaves(params[name]))
+    assert _max_difference(params["fp32"], params["remat"]) < 1e-6
+    assert losses["bf16"] == pytest.approx(losses["fp32"], abs=2e-2)
+    assert _max_difference(params["fp32"], params["bf16"]) < 5e-2
+
+
+def test_bad_settings_and_batch_sizes_say_which(mesh):
+    with pytest.raises(ValueError, match="micro_batches"):
+        TrainStepSettings(micro_batches=0).validate()
+    with pytest.raises(ValueError, match="policy loss"):
+        TrainStepSettings.from_config(small_grpo_config(policy_loss="ppo_without_clip"))
+    state, step, _ = build(mesh, small_grpo_config(updates_per_batch=3))
+    with pytest.raises(ValueError, match="multiple of grpo.group_size"):
+        step(state, jax.random.key(0), random_batch(batch_size=16))
+
+
+def test_learning_rate_warms_up_then_decays_by_cosine():
+    from configs.sections.grpo import get_grpo_config
+    from rl.train_step import make_learning_rate_schedule
+
+    optimizer_config = get_grpo_config().optimizer
+    optimizer_config.update(learning_rate=1.0, warmup_steps=10, total_steps=110, final_learning_rate_fraction=0.1)
+    schedule = make_learning_rate_schedule(optimizer_config)
+    assert [float(schedule(s)) for s in (0, 5, 10, 60, 110)] == pytest.approx([0.0, 0.5, 1.0, 0.55, 0.1])
+
+
+def test_weight_decay_skips_vectors():
+    import jax.numpy as jnp
+
+    optimizer_config = small_grpo_config().optimizer
+    optimizer_config.update(weight_decay=0.5, learning_rate=0.1)
+    optimizer = make_optimizer(optimizer_config)
+    params = {"kernel": jnp.ones((2, 2)), "bias": jnp.ones((2,))}
+    updates, _ = optimizer.update(jax.tree.map(jnp.zeros_like, params), optimizer.init(params), params)
+    new = optax.apply_updates(params, updates)
+    np.testing.assert_allclose(new["kernel"], 1 - 0.1 * 0.5)
+    np.testing.assert_allclose(new["bias"], 1.0)
+
+
+def test_rows_split_into_strided_pieces_and_merge_back(mesh):
+    from rl.train_step import _merge_rows, _split_rows
+
+    rows = jax.numpy.arange(12).reshape(12, 1)
+    row_sharding = sharding.batch_sharding(mesh, 1)
+    pieces = jax.jit(lambda x: _split_rows(x, 3, row_sharding))(rows)
+    np.testing.assert_array_equal(pieces[:, :, 0], [[0, 3, 6, 9], [1, 4, 7, 10], [2, 5, 8, 11]])
+    np.testing.assert_array_equal(_merge_rows(pieces), rows)
