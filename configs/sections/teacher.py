@@ -1,0 +1,54 @@
+"""The `teacher` and `student` sections: which text-generation backend writes problems
+(teacher) and which attempts them (student), and how each is sampled and called.
+
+Paper: teacher GPT-OSS-120B at high reasoning effort, student the same model at low
+effort, served apart from the RL run (`backend="openai"` against vLLM/SGLang with
+`reasoning_effort` passed through). Here the default is the offline 0.5B pack for both,
+sampled in-process. Backends:
+- `in_process`: the project's own KV-cache sampler, `model` is a pack name or a
+  checkpoint directory;
+- `jetstream`: a JetStream server started with `python -m data_gen.serve`,
+  `address` is host:port and `model` names the same pack/checkpoint (for the tokenizer
+  and chat template, which the client applies itself);
+- `openai`: an OpenAI-compatible HTTP server, `address` is its root URL and `model` the
+  served model name; the API key is read from the environment variable `api_key_env`.
+
+Sampling fields are the defaults of the requests the pipeline makes: `temperature`,
+`top_p`, `top_k` (0: off), `max_new_tokens`; `reasoning_effort` ("" to omit) is passed
+through as an extra field. M (student attempts per instance) lives in `data_gen`.
+"""
+from __future__ import annotations
+
+import ml_collections
+
+BACKENDS = ("in_process", "jetstream", "openai")
+
+
+def _backend_config(temperature: float, max_new_tokens: int) -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict()
+    config.backend = "in_process"               # one of BACKENDS
+    config.model = "qwen2.5-coder-0.5b-instruct"
+    config.address = ""                          # jetstream: "127.0.0.1:9000"; openai: "http://127.0.0.1:8000"
+    config.api_key_env = "OPENAI_API_KEY"        # openai only; unset variable: no Authorization header
+    config.temperature = temperature
+    config.top_p = 1.0
+    config.top_k = 0
+    config.max_new_tokens = max_new_tokens
+    config.reasoning_effort = ""                 # paper: "high" (teacher) / "low" (student)
+    config.timeout_s = 600.0                     # per remote call
+    config.max_concurrency = 8                   # remote calls in flight per client
+    config.retry = ml_collections.ConfigDict()
+    config.retry.max_attempts = 5
+    config.retry.initial_backoff_s = 1.0
+    config.retry.max_backoff_s = 30.0
+    return config
+
+
+def get_teacher_config() -> ml_collections.ConfigDict:
+    """The teacher: writes and refines problem instances."""
+    return _backend_config(temperature=1.0, max_new_tokens=1024)
+
+
+def get_student_config() -> ml_collections.ConfigDict:
+    """The student: attempts each instance M times to measure its pass rate."""
+    return _backend_config(temperature=1.0, max_new_tokens=512)

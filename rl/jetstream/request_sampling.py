@@ -1,0 +1,53 @@
+"""Per-request sampling settings carried to a JetStream server as gRPC metadata.
+
+JetStream 0.2.2's DecodeRequest has no sampling fields (only max_tokens and the
+content), so the client sends temperature, top-p, top-k, seed and the sample index as
+call metadata; our servicer reads them and our engine samples each slot with its own
+settings. A request without them gets the server's defaults.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterable, Mapping
+
+_PREFIX = "x-sampling-"
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestSampling:
+    """How one request's tokens are drawn: temperature 0 is greedy; top_k 0 is off.
+
+    Token t of a request is drawn with a key derived only from (seed, sample_index, t),
+    so a request gives the same tokens whatever else shares the batch.
+    """
+
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    seed: int = 0
+    sample_index: int = 0
+
+    def __post_init__(self):
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be >= 0, got {self.top_k}")
+
+    def to_metadata(self) -> tuple[tuple[str, str], ...]:
+        return tuple((_PREFIX + field.name.replace("_", "-"), repr(getattr(self, field.name)))
+                     for field in dataclasses.fields(self))
+
+    @classmethod
+    def from_metadata(cls, metadata: Iterable[tuple[str, str]] | None,
+                      defaults: "RequestSampling") -> "RequestSampling":
+        """Settings from call metadata, falling back field by field to `defaults`."""
+        sent: Mapping[str, str] = {key: value for key, value in (metadata or ())
+                                   if key.startswith(_PREFIX)}
+        values = {}
+        for field in dataclasses.fields(cls):
+            text = sent.get(_PREFIX + field.name.replace("_", "-"))
+            kind = type(getattr(defaults, field.name))
+            values[field.name] = getattr(defaults, field.name) if text is None else kind(text)
+        return cls(**values)
