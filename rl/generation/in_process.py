@@ -1,0 +1,139 @@
+"""The in-process `TextGenerator`: requests are rendered with the model's own chat template,
+expanded to n samples, grouped by sampling settings into batches for the KV-cached `Sampler`,
+and decoded back to text with token counts, finish reasons and per-token log-probs.
+
+Seeds: sample j of a request decodes with key fold_in(key(seed), j), and the sampler makes a
+row's tokens independent of its batch-mates, so a request gives the same completions alone
+or batched with others. Stop strings: the text is cut before the first stop string (as
+OpenAI-compatible servers do); `token_ids`/`logprobs` keep the tokens up to the one that
+completed it. `extra` fields are accepted and ignored (they steer remote servers only).
+The async twin runs the same work on a worker thread; one lock serialises device use.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from collections import defaultdict
+from typing import Optional, Sequence
+
+import jax
+import numpy as np
+
+from rl.generation.types import Completion, GenerationRequest, GenerationResult
+from rl.loaders.tokenizer import Tokenizer
+from rl.sampling.sampler import Sampler
+
+
+@dataclasses.dataclass(frozen=True)
+class _Row:
+    request_index: int
+    sample_index: int
+    prompt_ids: tuple[int, ...]
+    seed: int
+
+
+def _settings_key(request: GenerationRequest) -> tuple:
+    return (request.max_new_tokens, float(request.temperature), float(request.top_p), int(request.top_k),
+            tuple(request.stop))
+
+
+def _cut_at_stop_strings(text: str, stops: Sequence[str]) -> tuple[str, bool]:
+    positions = [text.find(stop) for stop in stops if stop and stop in text]
+    if not positions:
+        return text, False
+    return text[: min(positions)], True
+
+
+class InProcessGenerator:
+    """Text generation with a model held in this process (teacher, student or policy)."""
+
+    def __init__(self, sampler: Sampler, tokenizer: Tokenizer, *, model_name: str = "",
+                 max_batch_size: int = 32, max_context: Optional[int] = None):
+        if max_batch_size < 1:
+            raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}")
+        self.sampler = sampler
+        self.tokenizer = tokenizer
+        self.model_name = model_name
+        self.max_batch_size = max_batch_size
+        self.max_context = max_context
+        self._device_lock = threading.Lock()
+
+    @classmethod
+    def from_checkpoint(cls, source: str, *, dtype: Optional[str] = None, max_batch_size: int = 32,
+                        cache_dir=None) -> "InProcessGenerator":
+        """Load a pack name, checkpoint directory or .gguf file; `dtype` sets compute and parameter dtype."""
+        from rl.loaders.checkpoint import load_checkpoint
+        from rl.loaders.errors import CheckpointError
+        from rl.models.hf_weights import model_from_hf_tensors
+
+        loaded = load_checkpoint(source, cache_dir=cache_dir)
+        if loaded.tokenizer is None:
+            raise CheckpointError(f"{source} has no tokenizer.json; text generation needs the model's tokenizer")
+        config = loaded.config if dtype is None else loaded.config.replace(dtype=dtype, param_dtype=dtype)
+        model = model_from_hf_tensors(config, loaded.tensors)
+        sampler = Sampler.from_model(model, pad_id=loaded.tokenizer.pad_token_id)
+        return cls(sampler, loaded.tokenizer, model_name=str(source), max_batch_size=max_batch_size,
+                   max_context=config.max_position_embeddings)
+
+    def prompt_ids(self, request: GenerationRequest) -> list[int]:
+        """The prompt tokens: the chat template over `messages`, or the raw `prompt` text."""
+        if request.messages is not None:
+            messages = [{"role": message.role, "content": message.content} for message in request.messages]
+            return self.tokenizer.encode_chat(messages, add_generation_prompt=True)
+        return self.tokenizer.encode(request.prompt, add_special_tokens=True)
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
+        rows_by_settings: dict[tuple, list[_Row]] = defaultdict(list)
+        for request_index, request in enumerate(requests):
+            prompt = tuple(self.prompt_ids(request))
+            if not prompt:
+                raise ValueError(f"request {request_index} renders to an empty prompt")
+            if self.max_context is not None and len(prompt) + request.max_new_tokens > self.max_context:
+                raise ValueError(
+                    f"request {request_index}: {len(prompt)} prompt tokens + max_new_tokens "
+                    f"{request.max_new_tokens} exceed the model's context of {self.max_context} tokens; "
+                    "shorten the prompt or lower max_new_tokens")
+            for sample_index in range(request.n):
+                rows_by_settings[_settings_key(request)].append(_Row(request_index, sample_index, prompt, request.seed))
+
+        completions: dict[tuple[int, int], Completion] = {}
+        for settings, rows in rows_by_settings.items():
+            for start in range(0, len(rows), self.max_batch_size):
+                batch = rows[start:start + self.max_batch_size]
+                for row, completion in zip(batch, self._sample(batch, *settings)):
+                    completions[(row.request_index, row.sample_index)] = completion
+        return [
+            GenerationResult(
+                completions=tuple(completions[(index, sample)] for sample in range(request.n)),
+                model=self.model_name,
+            )
+            for index, request in enumerate(requests)
+        ]
+
+    async def agenerate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
+        return await asyncio.to_thread(self.generate, requests)
+
+    def _sample(self, rows: Sequence[_Row], max_new_tokens: int, temperature: float, top_p: float, top_k: int,
+                stop: tuple[str, ...]) -> list[Completion]:
+        keys = jax.numpy.stack([
+            jax.random.fold_in(jax.random.key(row.seed), row.sample_index) for row in rows
+        ])
+        with self._device_lock:
+            output = self.sampler.sample(
+                [list(row.prompt_ids) for row in rows], max_new_tokens=max_new_tokens, temperature=temperature,
+                top_p=top_p, top_k=top_k, stop_token_ids=self.tokenizer.stop_token_ids, stop_strings=stop,
+                detokenize=self.tokenizer.decode if stop else None, rng=keys,
+            )
+        completions = []
+        for row, tokens, log_probs, reason in zip(rows, output.tokens, output.log_probs, output.finish_reasons):
+            text, stopped_by_string = _cut_at_stop_strings(self.tokenizer.decode(tokens), stop)
+            completions.append(Completion(
+                text=text,
+                prompt_tokens=len(row.prompt_ids),
+                completion_tokens=len(tokens),
+                finish_reason="stop" if stopped_by_string else reason,
+                token_ids=tuple(int(token) for token in tokens),
+                logprobs=tuple(float(value) for value in np.asarray(log_probs, np.float64)),
+            ))
+        return completions
