@@ -44,6 +44,12 @@ class ModelConfig:
         if self.num_heads % self.num_kv_heads:
             raise ValueError(f"num_heads {self.num_heads} is not a multiple of num_kv_heads {self.num_kv_heads}")
 
+    def __hash__(self) -> int:
+        # rope_scaling is a dict; hash its items so the config can be a static jit argument.
+        fields = dataclasses.astuple(dataclasses.replace(self, rope_scaling=None))
+        scaling = tuple(sorted((self.rope_scaling or {}).items()))
+        return hash((fields, scaling))
+
     def replace(self, **changes: Any) -> "ModelConfig":
         return dataclasses.replace(self, **changes)
 
@@ -58,6 +64,13 @@ class ModelConfig:
             )
         architecture = _HF_MODEL_TYPES[model_type]
         num_heads = hf["num_attention_heads"]
+        # transformers >= 5 writes `rope_parameters` (theta included); older files write
+        # `rope_theta` and `rope_scaling` at the top level.
+        rope_parameters = dict(hf.get("rope_parameters") or {})
+        rope_theta = hf.get("rope_theta", rope_parameters.pop("rope_theta", 10000.0))
+        rope_scaling = hf.get("rope_scaling")
+        if rope_scaling is None and rope_parameters.get("rope_type", "default") != "default":
+            rope_scaling = rope_parameters
         fields = dict(
             architecture=architecture,
             vocab_size=hf["vocab_size"],
@@ -67,8 +80,8 @@ class ModelConfig:
             num_heads=num_heads,
             num_kv_heads=hf.get("num_key_value_heads", num_heads),
             head_dim=hf.get("head_dim") or hf["hidden_size"] // num_heads,
-            rope_theta=float(hf.get("rope_theta", 10000.0)),
-            rope_scaling=hf.get("rope_scaling"),
+            rope_theta=float(rope_theta),
+            rope_scaling=rope_scaling,
             rms_norm_eps=float(hf.get("rms_norm_eps", 1e-6)),
             qkv_bias=architecture == "qwen2" or bool(hf.get("attention_bias", False)),
             qk_norm=architecture == "qwen3",

@@ -1,0 +1,168 @@
+"""The decoder's building blocks in Flax NNX: RMSNorm, grouped-query attention (optional
+QKV bias for Qwen2, per-head q/k RMSNorm for Qwen3), the SwiGLU MLP and one decoder layer.
+
+Every parameter carries `logical_axes` metadata (names from `rl.sharding.LOGICAL_AXIS_RULES`).
+Kernels are stored [in, out] (heads kept as their own axis), so a matmul reads the weight
+in its stored layout; `rl.models.hf_weights` transposes Hugging Face's [out, in] once at load.
+
+Numerics: `config.dtype` is the dtype of matmul inputs; every matmul accumulates and returns
+float32 and everything else (residual stream, norms, rotary, softmax) runs in float32. This
+is the fast path on CPU (a bf16 x bf16 -> bf16 dot there is ~8x slower than -> f32, measured)
+and the MXU/tensor-core path on TPU/GPU.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from rl.models.config import ModelConfig
+from rl.models.kv_cache import write_rows
+from rl.models.rope import apply_rotary, inverse_frequencies
+
+_NEG_INF = -1e30
+
+
+def _param(rngs: nnx.Rngs, shape, axes, dtype, scale=None) -> nnx.Param:
+    fan_in = shape[0]
+    scale = (1.0 / np.sqrt(fan_in)) if scale is None else scale
+    value = jax.random.normal(rngs.params(), shape, jnp.float32) * scale
+    return nnx.Param(value.astype(dtype), logical_axes=axes)
+
+
+def dense(x: jax.Array, kernel: jax.Array, spec: str, dtype) -> jax.Array:
+    """einsum(spec, x, kernel) with inputs in `dtype`, accumulated and returned in float32."""
+    return jnp.einsum(spec, x.astype(dtype), kernel.astype(dtype), preferred_element_type=jnp.float32)
+
+
+class RMSNorm(nnx.Module):
+    """x / rms(x) * weight, computed in float32."""
+
+    def __init__(self, size: int, eps: float, param_dtype, axis_name: str = "norm"):
+        self.eps = eps
+        self.weight = nnx.Param(jnp.ones((size,), param_dtype), logical_axes=(axis_name,))
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x32 = x.astype(jnp.float32)
+        variance = jnp.mean(x32 * x32, axis=-1, keepdims=True)
+        normed = x32 * jax.lax.rsqrt(variance + self.eps)
+        return normed * self.weight[...].astype(jnp.float32)
+
+
+class Attention(nnx.Module):
+    """Grouped-query self-attention with rotary positions."""
+
+    def __init__(self, config: ModelConfig, *, rngs: nnx.Rngs):
+        c = config
+        pdt = jnp.dtype(c.param_dtype)
+        self.config = c
+        self.q_proj = _param(rngs, (c.hidden_size, c.num_heads, c.head_dim), ("embed", "heads", "head_dim"), pdt)
+        self.k_proj = _param(rngs, (c.hidden_size, c.num_kv_heads, c.head_dim), ("embed", "kv_heads", "head_dim"), pdt)
+        self.v_proj = _param(rngs, (c.hidden_size, c.num_kv_heads, c.head_dim), ("embed", "kv_heads", "head_dim"), pdt)
+        self.o_proj = _param(
+            rngs, (c.num_heads, c.head_dim, c.hidden_size), ("heads", "head_dim", "embed"), pdt,
+            scale=1.0 / np.sqrt(c.num_heads * c.head_dim),
+        )
+        if c.qkv_bias:
+            self.q_bias = _param(rngs, (c.num_heads, c.head_dim), ("heads", "head_dim"), pdt, scale=0.02)
+            self.k_bias = _param(rngs, (c.num_kv_heads, c.head_dim), ("kv_heads", "head_dim"), pdt, scale=0.02)
+            self.v_bias = _param(rngs, (c.num_kv_heads, c.head_dim), ("kv_heads", "head_dim"), pdt, scale=0.02)
+        if c.qk_norm:
+            self.q_norm = RMSNorm(c.head_dim, c.rms_norm_eps, pdt, axis_name="head_dim")
+            self.k_norm = RMSNorm(c.head_dim, c.rms_norm_eps, pdt, axis_name="head_dim")
+
+    def _project(self, x, positions):
+        dt = jnp.dtype(self.config.dtype)
+        q = dense(x, self.q_proj[...], "btd,dhk->bthk", dt)
+        k = dense(x, self.k_proj[...], "btd,dhk->bthk", dt)
+        v = dense(x, self.v_proj[...], "btd,dhk->bthk", dt)
+        if self.config.qkv_bias:
+            q = q + self.q_bias[...].astype(jnp.float32)
+            k = k + self.k_bias[...].astype(jnp.float32)
+            v = v + self.v_bias[...].astype(jnp.float32)
+        if self.config.qk_norm:
+            q = self.q_norm(q)
+            k = self.k_norm(k)
+        inv_freq = inverse_frequencies(self.config)
+        q = apply_rotary(q, positions, inv_freq)
+        k = apply_rotary(k, positions, inv_freq)
+        return q, k, v
+
+    def _attend(self, q, keys, values, allowed):
+        """q [b,t,h,d]; keys/values [b,s,kv,d]; allowed [b,t,s] bool -> [b,t,embed]."""
+        c = self.config
+        dt = jnp.dtype(c.dtype)
+        b, t = q.shape[:2]
+        groups = c.num_heads // c.num_kv_heads
+        q = q.reshape(b, t, c.num_kv_heads, groups, c.head_dim)
+        scores = dense(q, keys, "btkgd,bskd->bkgts", dt) * (1.0 / np.sqrt(c.head_dim))
+        scores = jnp.where(allowed[:, None, None, :, :], scores, _NEG_INF)
+        weights = jax.nn.softmax(scores, axis=-1)
+        mixed = dense(weights, values, "bkgts,bskd->btkgd", dt)
+        mixed = mixed.reshape(b, t, c.num_heads, c.head_dim)
+        return dense(mixed, self.o_proj[...], "bthk,hkd->btd", dt)
+
+    def __call__(self, x, positions, key_mask=None):
+        """Causal attention within x [b,t,embed]; returns (output, (keys, values)) for caching.
+
+        key_mask [b,t] marks valid tokens (False for padding); causality uses `positions`.
+        """
+        q, k, v = self._project(x, positions)
+        allowed = positions[:, None, :] <= positions[:, :, None]
+        if key_mask is not None:
+            allowed = allowed & key_mask[:, None, :]
+        return self._attend(q, k, v, allowed), (k, v)
+
+    def with_cache(self, x, positions, cache_keys, cache_values):
+        """Append x's keys/values at cache slots `positions` (contiguous per row) and attend
+        to every cached slot <= the query position. Returns (output, keys, values)."""
+        q, k, v = self._project(x, positions)
+        starts = positions[:, 0]
+        cache_keys = write_rows(cache_keys, k, starts)
+        cache_values = write_rows(cache_values, v, starts)
+        slots = jnp.arange(cache_keys.shape[1], dtype=positions.dtype)
+        allowed = slots[None, None, :] <= positions[:, :, None]
+        return self._attend(q, cache_keys, cache_values, allowed), cache_keys, cache_values
+
+
+class MLP(nnx.Module):
+    """SwiGLU: down(silu(gate(x)) * up(x))."""
+
+    def __init__(self, config: ModelConfig, *, rngs: nnx.Rngs):
+        c = config
+        pdt = jnp.dtype(c.param_dtype)
+        self.dtype = jnp.dtype(c.dtype)
+        self.gate_proj = _param(rngs, (c.hidden_size, c.intermediate_size), ("embed", "mlp"), pdt)
+        self.up_proj = _param(rngs, (c.hidden_size, c.intermediate_size), ("embed", "mlp"), pdt)
+        self.down_proj = _param(rngs, (c.intermediate_size, c.hidden_size), ("mlp", "embed"), pdt)
+
+    def __call__(self, x):
+        gate = dense(x, self.gate_proj[...], "...d,df->...f", self.dtype)
+        up = dense(x, self.up_proj[...], "...d,df->...f", self.dtype)
+        return dense(jax.nn.silu(gate) * up, self.down_proj[...], "...f,fd->...d", self.dtype)
+
+
+class DecoderLayer(nnx.Module):
+    """Pre-norm residual block: x + attn(norm(x)), then x + mlp(norm(x))."""
+
+    def __init__(self, config: ModelConfig, *, rngs: nnx.Rngs):
+        pdt = jnp.dtype(config.param_dtype)
+        self.input_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps, pdt)
+        self.self_attn = Attention(config, rngs=rngs)
+        self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps, pdt)
+        self.mlp = MLP(config, rngs=rngs)
+
+    def __call__(self, x, positions, key_mask=None):
+        attended, kv = self.self_attn(self.input_layernorm(x), positions, key_mask)
+        x = x + attended
+        x = x + self.mlp(self.post_attention_layernorm(x))
+        return x, kv
+
+    def with_cache(self, x, positions, cache_keys, cache_values):
+        attended, cache_keys, cache_values = self.self_attn.with_cache(
+            self.input_layernorm(x), positions, cache_keys, cache_values
+        )
+        x = x + attended
+        x = x + self.mlp(self.post_attention_layernorm(x))
+        return x, cache_keys, cache_values

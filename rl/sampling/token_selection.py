@@ -1,0 +1,73 @@
+"""Choosing the next token from logits, per row: greedy (temperature 0), or Gumbel-max
+sampling from softmax(logits / temperature) truncated by top-k and top-p.
+
+The returned log-prob is of the chosen token under the temperature-scaled FULL softmax,
+before top-k/top-p truncation (DESIGN.md, "Text generation"), so that it equals what the
+trainer's forward pass computes. For greedy rows the scale is 1 (plain softmax).
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+_NEG_INF = -1e30
+
+
+@struct.dataclass
+class SamplingSettings:
+    """Per-row sampling parameters (arrays [batch]), so one compiled step serves mixed requests."""
+
+    temperature: jax.Array  # float32; 0 means greedy
+    top_p: jax.Array        # float32 in (0, 1]; 1 disables
+    top_k: jax.Array        # int32; 0 disables
+
+    @classmethod
+    def uniform(cls, batch_size: int, temperature: float = 0.0, top_p: float = 1.0, top_k: int = 0):
+        if temperature < 0:
+            raise ValueError(f"temperature must be >= 0 (0 is greedy), got {temperature}")
+        if not 0.0 < top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+        if top_k < 0:
+            raise ValueError(f"top_k must be >= 0 (0 disables it), got {top_k}")
+        return cls(
+            temperature=jnp.full((batch_size,), temperature, jnp.float32),
+            top_p=jnp.full((batch_size,), top_p, jnp.float32),
+            top_k=jnp.full((batch_size,), top_k, jnp.int32),
+        )
+
+
+def _truncate(scaled: jax.Array, top_p: jax.Array, top_k: jax.Array) -> jax.Array:
+    """Set logits outside each row's top-k and top-p nucleus to -inf (keeps ties at the edge)."""
+    vocab = scaled.shape[-1]
+    ordered = jnp.sort(scaled, axis=-1)[:, ::-1]
+    probs = jax.nn.softmax(ordered, axis=-1)
+    mass_before = jnp.cumsum(probs, axis=-1) - probs
+    rank = jnp.arange(vocab)[None, :]
+    keep = mass_before < top_p[:, None]
+    keep &= (top_k[:, None] <= 0) | (rank < top_k[:, None])
+    keep = keep.at[:, 0].set(True)
+    threshold = jnp.min(jnp.where(keep, ordered, jnp.inf), axis=-1, keepdims=True)
+    return jnp.where(scaled >= threshold, scaled, _NEG_INF)
+
+
+def select_tokens(logits: jax.Array, settings: SamplingSettings, keys: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """logits [b, vocab] float32, per-row keys [b] -> (tokens [b] int32, log-probs [b] float32)."""
+    greedy = settings.temperature <= 0.0
+    scale = jnp.where(greedy, 1.0, settings.temperature)[:, None]
+    scaled = logits.astype(jnp.float32) / scale
+    log_probs = jax.nn.log_softmax(scaled, axis=-1)
+    greedy_tokens = jnp.argmax(logits, axis=-1).astype(jnp.int32)
+
+    def sample(_):
+        needs_truncation = jnp.any(~greedy & ((settings.top_p < 1.0) | (settings.top_k > 0)))
+        candidates = jax.lax.cond(
+            needs_truncation, lambda s: _truncate(s, settings.top_p, settings.top_k), lambda s: s, scaled
+        )
+        gumbel = jax.vmap(lambda k: jax.random.gumbel(k, (logits.shape[-1],), jnp.float32))(keys)
+        sampled = jnp.argmax(candidates + gumbel, axis=-1).astype(jnp.int32)
+        return jnp.where(greedy, greedy_tokens, sampled)
+
+    tokens = jax.lax.cond(jnp.all(greedy), lambda _: greedy_tokens, sample, None)
+    chosen = jnp.take_along_axis(log_probs, tokens[:, None], axis=-1)[:, 0]
+    return tokens, chosen
