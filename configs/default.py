@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ml_collections
 
+from configs.sections.model import get_model_config
 from configs import train as train_config
 from configs.sections.data_gen import get_data_gen_config
 from configs.sections.eval import get_eval_config
@@ -37,7 +38,7 @@ def get_config(size: str = "") -> ml_collections.ConfigDict:
     smoke = size == "smoke"
     config = train_config.get_config()
     config.output_dir = "runs/default"
-    config.model = train_config.model_section("qwen2.5-coder-0.5b-instruct", dtype="float32", remat=True)
+    config.model = get_model_config("qwen2.5-coder-0.5b-instruct", dtype="bfloat16", remat=True)
     config.main = main_section()
 
     config.teacher = get_teacher_config()
@@ -64,8 +65,8 @@ def get_config(size: str = "") -> ml_collections.ConfigDict:
     config.grpo.optimizer.total_steps = 8
     config.curriculum.schedule = "uniform"
     config.curriculum.held_out_fraction = 0.0
-    config.curriculum.max_prompt_tokens = 768
-    config.curriculum.bucket_boundaries = (256, 512)
+    config.curriculum.max_prompt_tokens = 512
+    config.curriculum.bucket_boundaries = (256,)
     config.checkpoint.save_every_steps = 2
     config.sandbox.workers = 2
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ml_collections
 
+from configs.sections.model import get_model_config
 from configs import default as default_config
 from configs import train as train_config
 from configs.sections.data_gen import get_data_gen_config
@@ -39,7 +40,7 @@ def get_config(size: str = "") -> ml_collections.ConfigDict:
         raise ValueError(f"unknown size {size!r} for configs/gpu.py; use '' (one GPU)")
     config = train_config.get_config()
     config.output_dir = "runs/gpu"
-    config.model = train_config.model_section(POLICY_PACK, dtype="bfloat16", remat=True)
+    config.model = get_model_config(POLICY_PACK, dtype="bfloat16", remat=True)
     config.main = default_config.main_section()
     config.teacher = get_teacher_config()
     config.teacher.model = TEACHER_PACK

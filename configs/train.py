@@ -16,15 +16,9 @@ from configs.sections.checkpoint import get_checkpoint_config
 from configs.sections.curriculum import get_curriculum_config
 from configs.sections.environments import get_environments_config
 from configs.sections.grpo import get_grpo_config
+from configs.sections.model import get_model_config
 from configs.sections.sandbox import get_config as get_sandbox_config
 from configs.sections.train import get_mesh_config, get_train_config
-
-
-def model_section(checkpoint: str = "qwen2.5-coder-0.5b-instruct", dtype: str = "bfloat16",
-                  remat: bool = True) -> ml_collections.ConfigDict:
-    """`checkpoint`: a model pack name, a Hugging Face directory or a .gguf file; `dtype`
-    the compute dtype (parameters stay float32); `remat` rematerialises each layer."""
-    return ml_collections.ConfigDict(dict(checkpoint=checkpoint, dtype=dtype, param_dtype="float32", remat=remat))
 
 
 def tie_shared_fields(config: ml_collections.ConfigDict) -> None:
@@ -38,7 +32,7 @@ def get_config(size: str = "") -> ml_collections.ConfigDict:
     smoke = size == "smoke"
     config = ml_collections.ConfigDict()
     config.output_dir = "runs/train"
-    config.model = model_section()
+    config.model = get_model_config(dtype="bfloat16", remat=True)
     config.mesh = get_mesh_config()
     config.train = get_train_config()
     config.grpo = get_grpo_config()

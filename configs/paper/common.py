@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ml_collections
 
+from configs.sections.model import get_model_config
 from configs import train as train_config
 from configs.paper import memory
 from configs.sections.data_gen import get_data_gen_config
@@ -31,7 +32,7 @@ def paper_config(checkpoint: str, output_dir: str, tpu: str, chips: int, data: i
                  tensor: int) -> ml_collections.ConfigDict:
     config = train_config.get_config()
     config.output_dir = output_dir
-    config.model = train_config.model_section(checkpoint, dtype="bfloat16", remat=True)
+    config.model = get_model_config(checkpoint, dtype="bfloat16", remat=True)
     config.mesh.data, config.mesh.fsdp, config.mesh.tensor = data, fsdp, tensor
     config.tpu = ml_collections.ConfigDict(dict(accelerator=tpu, chips=chips))
     config.teacher = get_teacher_config()
