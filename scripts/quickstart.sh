@@ -34,7 +34,7 @@ if [ ! -f "$stamp" ]; then
 fi
 
 case "$what" in
-  main) exec .venv/bin/python -m sandbox.bench ;;
+  main) exec .venv/bin/python -m rl.main --config=configs/default.py ;;
   test) exec .venv/bin/python -m pytest -q tests ;;
   *) echo "unknown target $what: use main or test" >&2; exit 2 ;;
 esac
