@@ -28,7 +28,7 @@ def _read(name: str) -> str:
 
 def test_corpus_covers_every_reason_and_real_outputs():
     assert len(EXPECTED) >= 40
-    assert sum(name.startswith("real_") for name in EXPECTED) >= 10
+    assert sum(name.startswith("real_") for name in EXPECTED) >= 15
     assert all(os.path.exists(os.path.join(CORPUS, name)) for name in EXPECTED)
     assert sorted(name for name in os.listdir(CORPUS) if name.endswith(".txt")) == sorted(EXPECTED)
     parse_reasons = {RejectionReason.NO_CODE, RejectionReason.SYNTAX_ERROR, RejectionReason.MISSING_FUNCTION,
