@@ -14,7 +14,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def run_fresh_process(*args):
     subprocess.run([sys.executable, "-m", "tests.curriculum.resume_run", *map(str, args)], cwd=REPO,
-                   check=True, timeout=120, capture_output=True)
+                   check=True, timeout=900, capture_output=True)
 
 
 @pytest.mark.slow

@@ -45,7 +45,7 @@ def test_pod_launch_runs_the_command_on_every_worker_with_cluster_detection():
     result = subprocess.run(
         ["bash", SCRIPT, "--tpu", "pod-a", "--zone", "us-east5-a", "--project", "proj", "--repo", "/srv/rl dir",
          "--dry-run", "--", ".venv/bin/python", "-m", "rl.train", "--config=configs/train.py"],
-        capture_output=True, text=True, timeout=60)
+        capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     words = shlex.split(result.stdout)
     assert words[:7] == ["gcloud", "compute", "tpus", "tpu-vm", "ssh", "pod-a", "--zone=us-east5-a"]
@@ -57,7 +57,7 @@ def test_pod_launch_runs_the_command_on_every_worker_with_cluster_detection():
 
 def test_local_launch_goes_through_launch_local():
     result = subprocess.run(["bash", SCRIPT, "--local", "2", "--devices-per-process", "1", "--dry-run", "--",
-                             "python", "-m", "tests.rl.multihost_worker"], capture_output=True, text=True, timeout=60)
+                             "python", "-m", "tests.rl.multihost_worker"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [".venv/bin/python", "-m", "rl.launch_local", "--num_processes=2",
                                      "--devices_per_process=1", "--", "python", "-m", "tests.rl.multihost_worker"]
@@ -65,7 +65,7 @@ def test_local_launch_goes_through_launch_local():
 
 def test_incomplete_arguments_are_refused():
     no_zone = subprocess.run(["bash", SCRIPT, "--tpu", "pod-a", "--", "python"], capture_output=True, text=True,
-                             timeout=60)
+                             timeout=300)
     assert no_zone.returncode == 2 and "--zone" in no_zone.stderr
-    no_command = subprocess.run(["bash", SCRIPT, "--local", "2"], capture_output=True, text=True, timeout=60)
+    no_command = subprocess.run(["bash", SCRIPT, "--local", "2"], capture_output=True, text=True, timeout=300)
     assert no_command.returncode == 2 and "give the command" in no_command.stderr
