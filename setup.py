@@ -41,6 +41,7 @@ setup(
             "pytest-timeout>=2.3",
             "torch",  # parity references only; scripts/quickstart.sh installs the CPU build first
             "transformers>=4.45",
+            "accelerate>=1.0",  # transformers needs it to read GGUF files (parity references)
             "nbclient>=0.10",
             "nbformat>=5.10",
             "ipykernel>=6.29",
