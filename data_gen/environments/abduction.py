@@ -11,12 +11,11 @@ marked wrong). An `f` that returns its only argument unchanged is rejected as `t
 from __future__ import annotations
 
 from data_gen.environments import answers, literals, prompts
-from data_gen.environments.base import (Instance, ParsedAnswer, ProblemProvenance, ReferenceCall, Rejection,
-                                        RewardPlan, RewardResult, ValidationPlan)
-from data_gen.environments.deduction import first_input_only, returns_its_argument
+from data_gen.environments.base import (Instance, ParsedAnswer, ProblemProvenance, Rejection, RewardPlan,
+                                        RewardResult, ValidationPlan)
+from data_gen.environments.deduction import plan_single_input_validation
 from data_gen.environments.synthetic import TeacherWrittenEnvironment, normalised_code
-from data_gen.environments.validation import gold_literals
-from data_gen.records import Problem, RejectionReason as Reason
+from data_gen.records import Problem
 from rl.generation.types import Message
 from sandbox.compare import values_equal
 from sandbox.types import FunctionTest, Job
@@ -44,18 +43,7 @@ class AbductionEnvironment(TeacherWrittenEnvironment):
         self.exact_input_match = bool(self.config.exact_input_match)
 
     def plan_validation(self, instance: Instance, provenance: ProblemProvenance) -> "ValidationPlan | Rejection":
-        instance = first_input_only(instance)
-        call = ReferenceCall(instance.code, ("f",), instance.inputs, self.validation_limits)
-
-        def finish(first, second):
-            golds = gold_literals("f", instance.input_literals, first, second)
-            if isinstance(golds, Rejection):
-                return golds
-            if returns_its_argument(instance, golds[0]):
-                return Rejection(Reason.TRIVIAL, "f returns its argument unchanged")
-            return self.build_problem(instance, provenance, statement="", outputs=(golds[0],))
-
-        return ValidationPlan(call, finish)
+        return plan_single_input_validation(self, instance, provenance)
 
     def render_policy_prompt(self, problem: Problem) -> tuple[Message, ...]:
         user = (f"Here is a Python function:\n```python\n{normalised_code(problem.code or '')}\n```\n\n"

@@ -34,23 +34,30 @@ TEMPLATE = prompts.TeacherTemplate(
 )
 
 
+def plan_single_input_validation(environment, instance: Instance,
+                                  provenance: ProblemProvenance) -> "ValidationPlan | Rejection":
+    """Validation shared by deduction and abduction: f run (twice) on the one input; the
+    gold output is its plain-data result; an f that returns its argument is trivial."""
+    instance = first_input_only(instance)
+    call = ReferenceCall(instance.code, ("f",), instance.inputs, environment.validation_limits)
+
+    def finish(first, second):
+        golds = gold_literals("f", instance.input_literals, first, second)
+        if isinstance(golds, Rejection):
+            return golds
+        if returns_its_argument(instance, golds[0]):
+            return Rejection(Reason.TRIVIAL, "f returns its argument unchanged")
+        return environment.build_problem(instance, provenance, statement="", outputs=(golds[0],))
+
+    return ValidationPlan(call, finish)
+
+
 class DeductionEnvironment(TeacherWrittenEnvironment):
     name = "deduction"
     template = TEMPLATE
 
     def plan_validation(self, instance: Instance, provenance: ProblemProvenance) -> "ValidationPlan | Rejection":
-        instance = first_input_only(instance)
-        call = ReferenceCall(instance.code, ("f",), instance.inputs, self.validation_limits)
-
-        def finish(first, second):
-            golds = gold_literals("f", instance.input_literals, first, second)
-            if isinstance(golds, Rejection):
-                return golds
-            if returns_its_argument(instance, golds[0]):
-                return Rejection(Reason.TRIVIAL, "f returns its argument unchanged")
-            return self.build_problem(instance, provenance, statement="", outputs=(golds[0],))
-
-        return ValidationPlan(call, finish)
+        return plan_single_input_validation(self, instance, provenance)
 
     def render_policy_prompt(self, problem: Problem) -> tuple[Message, ...]:
         user = (f"Here is a Python function:\n```python\n{normalised_code(problem.code or '')}\n```\n\n"
