@@ -206,10 +206,9 @@ def make_train_step(
 
     gradient_of = jax.grad(micro_batch_loss, has_aux=True)
 
-    def one_update(state: TrainState, mini):
-        """Accumulate gradients over the mini-batch's micro-batches, then one optimiser update."""
+    def accumulate_gradients(state: TrainState, mini):
+        """Sum the gradients, loss and metric sums of the mini-batch's micro-batches."""
         micros = jax.tree.map(lambda x: _split_rows(x, settings.micro_batches, row_sharding), mini)
-        zero_grads = jax.tree.map(jnp.zeros_like, state.params)
 
         def accumulate(carry, micro):
             grads, total, weight, sums = carry
@@ -222,8 +221,18 @@ def make_train_step(
             micro_batch_loss, state.params, state.reference_params, jax.tree.map(lambda x: x[0], micros)
         )
         zero_sums = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-        start = (zero_grads, jnp.zeros(()), jnp.zeros(()), zero_sums)
+        start = (jax.tree.map(jnp.zeros_like, state.params), jnp.zeros(()), jnp.zeros(()), zero_sums)
         (grads, total, weight, sums), _ = jax.lax.scan(accumulate, start, micros)
+        return grads, total, weight, sums
+
+    def one_update(state: TrainState, mini):
+        """Accumulate gradients over the mini-batch's micro-batches, then one optimiser update."""
+        if settings.micro_batches == 1:
+            # No accumulation: no zero-gradient buffer (a parameter-sized array) and no loop.
+            grads, (loss, sums) = gradient_of(state.params, state.reference_params, mini)
+            total, weight = loss.total, loss.weight
+        else:
+            grads, total, weight, sums = accumulate_gradients(state, mini)
         scale = 1.0 / jnp.maximum(weight, 1e-9)
         grads = jax.tree.map(lambda g: g * scale, grads)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
