@@ -169,22 +169,40 @@ def _calls_any(node: ast.AST, names: set) -> bool:
 
 
 def _inputs_from_example_calls(code_blocks: tuple[str, ...], function_name: str) -> list[Block]:
-    """Inputs written as usage examples (`print(f(3))`, `assert f(3) == 9`) when no input
-    block exists: every call of the function with literal arguments, outside any def."""
+    """Inputs written as usage examples (`print(f(3))`, `assert f(3) == 9`, or `items = [3, 1]`
+    then `f(items)`) when no input block exists: every call of the function outside any def
+    whose arguments are literals or names bound to literals earlier at the top level."""
     found = []
     for source in code_blocks:
         try:
             tree = ast.parse(source)
         except SyntaxError:
             continue
+        constants: dict[str, str] = {}
         for statement in tree.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             for node in ast.walk(statement):
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function_name
-                        and not node.keywords and _all_literals(node.args)):
-                    found.append(Block("input", "example call", ", ".join(ast.unparse(a) for a in node.args)))
+                        and not node.keywords):
+                    arguments = [_literal_source(argument, constants) for argument in node.args]
+                    if node.args and all(a is not None for a in arguments):
+                        found.append(Block("input", "example call", ", ".join(arguments)))
+            if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                    and isinstance(statement.targets[0], ast.Name)):
+                value = _literal_source(statement.value, constants)
+                if value is None:
+                    constants.pop(statement.targets[0].id, None)
+                else:
+                    constants[statement.targets[0].id] = value
     return found
+
+
+def _literal_source(node: ast.AST, constants: dict) -> Optional[str]:
+    """The source of a literal expression, or of the literal a name was bound to; else None."""
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    return ast.unparse(node) if _all_literals([node]) else None
 
 
 def _all_literals(nodes: list) -> bool:

@@ -50,6 +50,16 @@ def test_inputs_from_usage_examples_when_no_input_block_exists():
     assert induction_result.reason == "too_few_inputs"   # 3 literal calls found, 5 needed
 
 
+def test_example_call_arguments_bound_to_literals_by_name_are_inputs():
+    code = ("def f(items, k):\n    return sorted(items)[:k]\n\n# Example\nitems = [7, 3, 10]\nk = 2\n"
+            "result = f(items, k)\nprint(result)\nsize = len(items)\nprint(f(items, size))\n")
+    instance = make_environment("deduction").parse_teacher(teacher_text(code))
+    assert instance.input_literals == ("[7, 3, 10], 2",)
+    assert "items = [7, 3, 10]" in instance.code and "result" not in instance.code
+    rebound = code.replace("k = 2\n", "k = 2\nk = len(items)\n")    # k no longer names a literal
+    assert make_environment("deduction").parse_teacher(teacher_text(rebound)).reason == "no_inputs"
+
+
 @pytest.mark.parametrize("text", [
     "**Output:** [4, 5]", "The output is `[4, 5]`.", "The final answer is: [4, 5]", "### Answer\n```\n[4, 5]\n```",
     "<think>maybe [1]</think>[4, 5]",

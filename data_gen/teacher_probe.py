@@ -1,0 +1,82 @@
+"""How often does a teacher write a valid first-turn instance? A quick probe of a teacher
+and the prompt templates, without students or the multi-turn loop:
+
+    python -m data_gen.teacher_probe --config=configs/data_gen.py --config.data_gen.num_seeds=16
+
+For each configured environment, one seed-turn teacher call per seed (all in one batched
+request), parsed and validated in the sandbox; prints the valid fraction and the
+rejection reasons per environment, and writes every raw answer with its outcome to
+`<output_dir>/teacher_probe.jsonl`. Use it before a long data-generation run, or to
+compare prompt versions on the same seeds.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import os
+import time
+
+
+def probe(config) -> dict:
+    """Run the probe for a data_gen config; returns {environment: {"valid": n, "calls": n,
+    "rejections": {reason: n}}}."""
+    from data_gen.environments import make_environment
+    from data_gen.environments.base import ProblemProvenance, Rejection, TeacherContext
+    from data_gen.environments.validation import validate_many
+    from data_gen.main import make_seeds
+    from rl.generation.factory import make_text_generator
+    from rl.generation.types import GenerationRequest
+    from sandbox.executor import SandboxExecutor
+
+    section = config.data_gen
+    seeds = make_seeds(section)
+    teacher = make_text_generator(config.teacher)
+    os.makedirs(config.output_dir, exist_ok=True)
+    results = {}
+    with SandboxExecutor.from_config(config.sandbox) as executor, \
+            open(os.path.join(config.output_dir, "teacher_probe.jsonl"), "w") as log:
+        for name in section.environments:
+            environment = make_environment(name, config.environments)
+            requests = [GenerationRequest(
+                messages=environment.render_teacher_prompt("seed", TeacherContext(seed_text=seed.text)),
+                max_new_tokens=int(config.teacher.max_new_tokens), temperature=float(config.teacher.temperature),
+                top_p=float(config.teacher.top_p), seed=index) for index, seed in enumerate(seeds)]
+            started = time.monotonic()
+            texts = [result.completions[0].text for result in teacher.generate(requests)]
+            parsed = [environment.parse_teacher(text) for text in texts]
+            instances = [(i, p) for i, p in enumerate(parsed) if not isinstance(p, Rejection)]
+            validated = validate_many(environment, [p for _, p in instances], executor,
+                                      [ProblemProvenance() for _ in instances])
+            outcomes = list(parsed)
+            for (index, _), outcome in zip(instances, validated):
+                outcomes[index] = outcome
+            reasons = collections.Counter(o.reason for o in outcomes if isinstance(o, Rejection))
+            valid = sum(not isinstance(o, Rejection) for o in outcomes)
+            results[name] = {"calls": len(texts), "valid": valid, "rejections": dict(reasons.most_common()),
+                             "seconds": round(time.monotonic() - started, 1)}
+            for seed, text, outcome in zip(seeds, texts, outcomes):
+                rejected = isinstance(outcome, Rejection)
+                log.write(json.dumps({"environment": name, "seed_id": seed.seed_id, "raw_text": text,
+                                      "valid": not rejected,
+                                      "reason": outcome.reason if rejected else None,
+                                      "diagnostic": outcome.diagnostic if rejected else ""}) + "\n")
+    close = getattr(teacher, "close", None)
+    if close is not None:
+        close()
+    return results
+
+
+def main(config) -> None:
+    from data_gen.environments.prompts import PROMPT_VERSION
+
+    results = probe(config)
+    print(f"teacher {config.teacher.model}, prompts {PROMPT_VERSION}, {config.data_gen.num_seeds} seeds")
+    for name, row in results.items():
+        print(f"{name}: {row['valid']}/{row['calls']} valid in {row['seconds']} s; rejections {row['rejections']}")
+
+
+if __name__ == "__main__":
+    from rl.cli import run_with_config
+
+    run_with_config(main, "python -m data_gen.teacher_probe --config=configs/data_gen.py "
+                          "[--config.data_gen.num_seeds=16]")
