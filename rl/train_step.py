@@ -1,8 +1,9 @@
 """The pure, sharded GRPO train step: `(state, rng, batch) -> (state, metrics)`.
 
 One call consumes one rollout batch: it computes group-relative advantages from the
-rewards, the old (proximal) policy's log-probs with the parameters it was handed, and
-then takes `updates_per_batch` optimiser updates (PPO mini-batches), each accumulating
+rewards, the old (proximal) policy's log-probs with the parameters it was handed (a
+separate forward pass only when several updates share the batch; with one, they are the
+update's own log-probs without gradient), and then takes `updates_per_batch` optimiser updates (PPO mini-batches), each accumulating
 gradients over `micro_batches` micro-batches. The model is a Flax NNX module used
 functionally (graphdef static, parameters a pytree). The step is jitted with the state
 donated and explicit in/out shardings over the mesh.
@@ -193,10 +194,13 @@ def make_train_step(
             reference_log_probs = jax.lax.stop_gradient(
                 log_probs_of(reference_params, micro["tokens"], micro["key_mask"])
             )
+        # With one update per batch the proximal policy is the current one: its log-probs are
+        # these, without gradient (no second forward pass; tunix's learner does the same).
+        old_log_probs = micro["old_log_probs"] if "old_log_probs" in micro else jax.lax.stop_gradient(log_probs)
         loss, metric_sums = grpo_objective(
             settings.objective,
             log_probs,
-            micro["old_log_probs"],
+            old_log_probs,
             micro["behaviour_log_probs"],
             micro["advantages"],
             micro["completion_mask"],
@@ -250,7 +254,9 @@ def make_train_step(
         if settings.overlong_filtering:
             completion_mask = filter_overlong(completion_mask, batch["truncated"])
         behaviour = batch["behaviour_log_probs"].astype(jnp.float32)
-        if settings.recompute_old_log_probs:
+        if settings.recompute_old_log_probs and settings.updates_per_batch == 1:
+            old = None   # the current parameters' log-probs, taken inside the loss
+        elif settings.recompute_old_log_probs:
             # In micro-batch-sized pieces, so this forward pass needs no more memory than an update.
             split = lambda x: _split_rows(x, pieces, row_sharding)  # noqa: E731
             # The parameters ride in the carry so the model is merged at the loop's trace level
@@ -268,9 +274,10 @@ def make_train_step(
             "key_mask": batch["key_mask"],
             "completion_mask": completion_mask,
             "behaviour_log_probs": behaviour,
-            "old_log_probs": old,
             "advantages": advantages,
         }
+        if old is not None:
+            work["old_log_probs"] = old
         minis = jax.tree.map(lambda x: _split_rows(x, settings.updates_per_batch, row_sharding), work)
         start_step = state.step
         state, per_update = jax.lax.scan(one_update, state, minis)

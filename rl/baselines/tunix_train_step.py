@@ -4,8 +4,10 @@ baseline of issue 9. Run by the tunix venv's python from the repository root:
   .venv-tunix/bin/python -m rl.baselines.tunix_train_step --model HF_DIR --steps 3
 
 (`python -m rl.train_step_bench --tunix-python .venv-tunix/bin/python` runs it for you on
-the same weights). One update is: the old-log-prob pass (tunix's
-`common.compute_per_token_logps`), tunix's GRPO loss (`algo_core.grpo_loss_fn`, configured
+the same weights). One update is, as in tunix's GRPO learner with one iteration per batch
+(and ours with one update per batch), the loss's own log-probs standing for the old ones
+(`--old-log-prob-pass` adds tunix's `common.compute_per_token_logps` pass and sampler
+importance weights, the many-iterations case), tunix's GRPO loss (`algo_core.grpo_loss_fn`, configured
 by its `DAPOConfig`: clip-higher epsilon 0.2/0.28, token-mean aggregation, no KL), Dr. GRPO
 advantages (tunix's `drgrpo` estimator: no std division), truncated importance weights
 min(pi_old / mu, 2) through tunix's `sampler_is_weights`, then `jax.value_and_grad` and an
@@ -62,8 +64,10 @@ def make_optimizer(learning_rate: float, weight_decay: float, max_grad_norm: flo
     )
 
 
-def make_update(graphdef, algo_config, optimizer, group_size: int):
-    """The jitted `(params, rest, opt_state, batch) -> (params, opt_state, loss, grad_norm)`."""
+def make_update(graphdef, algo_config, optimizer, group_size: int, old_log_prob_pass: bool = False):
+    """The jitted `(params, rest, opt_state, batch) -> (params, opt_state, loss, grad_norm)`.
+    Without `old_log_prob_pass` (tunix's GRPO learner with one iteration per batch) the old
+    log-probs are the loss's own, without gradient, and no sampler importance weights apply."""
     from tunix.rl import algo_core, common, function_registry  # only in the tunix venv
 
     advantages_of = function_registry.get_advantage_estimator("drgrpo")
@@ -76,10 +80,13 @@ def make_update(graphdef, algo_config, optimizer, group_size: int):
 
     @functools.partial(jax.jit, donate_argnums=(0, 2))
     def update(params, rest, opt_state, batch):
-        old_log_probs = common.compute_per_token_logps(
-            graphdef, nnx.merge_state(params, rest), batch["prompt_ids"], batch["completion_ids"],
-            NO_SUCH_TOKEN, NO_SUCH_TOKEN, stop_gradient=True, temperature=1.0)
-        weights = jnp.minimum(jnp.exp(old_log_probs - batch["behaviour_log_probs"]), IMPORTANCE_WEIGHT_CAP)
+        old_log_probs = weights = None
+        if old_log_prob_pass:
+            old_log_probs = common.compute_per_token_logps(
+                graphdef, nnx.merge_state(params, rest), batch["prompt_ids"], batch["completion_ids"],
+                NO_SUCH_TOKEN, NO_SUCH_TOKEN, stop_gradient=True, temperature=1.0)
+            weights = jax.lax.stop_gradient(
+                jnp.minimum(jnp.exp(old_log_probs - batch["behaviour_log_probs"]), IMPORTANCE_WEIGHT_CAP))
         example = common.TrainExample(
             prompt_ids=batch["prompt_ids"],
             prompt_mask=jnp.ones(batch["prompt_ids"].shape, jnp.int32),
@@ -88,7 +95,7 @@ def make_update(graphdef, algo_config, optimizer, group_size: int):
             advantages=advantages_of(batch["rewards"], group_size),
             ref_per_token_logps=None,
             old_per_token_logps=old_log_probs,
-            sampler_is_weights=jax.lax.stop_gradient(weights),
+            sampler_is_weights=weights,
         )
         (loss, _), grads = value_and_grad(params, rest, example)
         updates, opt_state = optimizer.update(grads, opt_state, params)
@@ -114,7 +121,7 @@ def run(args: argparse.Namespace) -> dict:
     optimizer = make_optimizer(args.learning_rate, args.weight_decay, args.max_grad_norm)
     opt_state = optimizer.init(params)
     algo_config = dapo_config(args.group_size, args.epsilon, args.epsilon_high)
-    update = make_update(graphdef, algo_config, optimizer, args.group_size)
+    update = make_update(graphdef, algo_config, optimizer, args.group_size, args.old_log_prob_pass)
     batch = synthetic_grpo_batch(args.batch, args.prompt_tokens, args.completion_tokens, int(hf["vocab_size"]),
                                  args.seed)
     # Every input committed to the one device, as the step's outputs are: otherwise the second
@@ -133,6 +140,7 @@ def run(args: argparse.Namespace) -> dict:
     steady = times[1:] or times
     return {"framework": "tunix", "tunix_version": tunix_version(), "jax_version": jax.__version__,
             "model": str(args.model), "dtype": args.dtype, "remat": args.remat, "batch": args.batch,
+            "old_log_prob_pass": args.old_log_prob_pass,
             "prompt_tokens": args.prompt_tokens, "completion_tokens": args.completion_tokens,
             "group_size": args.group_size, "epsilon": args.epsilon, "epsilon_high": args.epsilon_high, "beta": 0.0,
             "loss_agg_mode": algo_config.loss_agg_mode, "advantage_estimator": "drgrpo",
@@ -147,6 +155,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--model", required=True, help="Hugging Face directory: config.json + model.safetensors")
     parser.add_argument("--dtype", default="bfloat16", choices=("bfloat16", "float32"), help="compute dtype")
     parser.add_argument("--no-remat", dest="remat", action="store_false")
+    parser.add_argument("--old-log-prob-pass", action="store_true",
+                        help="a separate old-log-prob forward pass (tunix's learner makes one only with "
+                             "num_iterations > 1; ours likewise only with updates_per_batch > 1)")
     parser.add_argument("--steps", type=int, default=3, help="the first includes compilation")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--group-size", type=int, default=8, help="G")

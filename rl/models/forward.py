@@ -57,6 +57,7 @@ def chunked_log_softmax_at(hidden: jax.Array, head: jax.Array, targets: jax.Arra
     hidden = jnp.moveaxis(hidden.reshape(batch, chunks, chunk, width), 1, 0)
     targets = jnp.moveaxis(targets.reshape(batch, chunks, chunk), 1, 0)
     temperature = jnp.asarray(temperature, jnp.float32)
+    head = head.astype(compute_dtype)   # once, not per chunk
 
     @jax.checkpoint
     def one_chunk(chunk_hidden, chunk_targets):
