@@ -1,6 +1,6 @@
 """Train-step benchmark: seconds per GRPO update and peak memory of the pure train step on
 a real model, the work of issue 9 (8 sequences of 64 prompt + 128 completion tokens, one
-group of G=8, the old-log-prob pass included):
+group of G=8, one update per rollout batch):
 
   python -m rl.train_step_bench                                   # bf16 compute, remat on
   python -m rl.train_step_bench --dtype float32 --no-remat --steps 4
@@ -10,7 +10,10 @@ group of G=8, the old-log-prob pass included):
 Each configuration runs in its own process (call the command once per row) so that peak
 memory is the process's own: `peak_rss_gib` is the maximum resident set of the process,
 model load included, and `rss_after_load_gib` the part that the load alone reached.
-The first step includes compilation; later steps are the steady state. Prints one JSON line.
+The step is compiled first (`compile_s`; `compiled_temp_gib` and `compiled_arguments_gib`
+are XLA's own accounting of the executable's temporaries and inputs, so `--steps 0` sizes
+a configuration without running it); the first run may still warm up, later runs are the
+steady state. Prints one JSON line.
 
 With --tunix-python (an interpreter of the venv `scripts/setup_tunix_env.sh` makes), the
 same weights are written to a temporary Hugging Face directory and tunix's GRPO update
@@ -82,20 +85,29 @@ def run(model: str, dtype: str, remat: bool, steps: int, batch: int, prompt_toke
                            sharding.batch_sharding(mesh, 1), config.optimizer)
     after_load = peak_rss_gib()
     work = synthetic_batch(batch, prompt_tokens, completion_tokens, vocab)
+    start = time.perf_counter()
+    compiled = step.lower(state, jax.random.key(0), work).compile()
+    compile_s = time.perf_counter() - start
+    memory = compiled.memory_analysis()
+    figures = {"model": model, "dtype": dtype, "remat": remat, "batch": batch, "prompt_tokens": prompt_tokens,
+               "completion_tokens": completion_tokens, "compile_s": round(compile_s, 1),
+               "compiled_temp_gib": round(memory.temp_size_in_bytes / 2 ** 30, 2) if memory else None,
+               "compiled_arguments_gib": round(memory.argument_size_in_bytes / 2 ** 30, 2) if memory else None}
     times, losses = [], []
     for index in range(steps):
         start = time.perf_counter()
-        state, metrics = step(state, jax.random.key(index), work)
+        state, metrics = compiled(state, jax.random.key(index), work)
         jax.block_until_ready(metrics)
         times.append(time.perf_counter() - start)
         losses.append(float(metrics["loss"]))
         print(f"step {index}: {times[-1]:.1f} s, loss {losses[-1]:.4f}", flush=True)
-    steady = times[1:] or times
-    return {"model": model, "dtype": dtype, "remat": remat, "batch": batch, "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens, "first_step_s_incl_compile": round(times[0], 2),
+    if times:
+        steady = times[1:] or times
+        figures.update({
+            "first_step_s_incl_compile": round(compile_s + times[0], 2),
             "steady_step_s": [round(t, 2) for t in steady], "median_step_s": round(float(np.median(steady)), 2),
-            "tokens_per_s": round(batch * (prompt_tokens + completion_tokens) / float(np.median(steady)), 1),
-            "peak_rss_gib": round(peak_rss_gib(), 2), "rss_after_load_gib": round(after_load, 2),
+            "tokens_per_s": round(batch * (prompt_tokens + completion_tokens) / float(np.median(steady)), 1)})
+    return {**figures, "peak_rss_gib": round(peak_rss_gib(), 2), "rss_after_load_gib": round(after_load, 2),
             "device": jax.devices()[0].device_kind, "losses": losses, "load_average_1m_at_start": load_average}
 
 
@@ -135,7 +147,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct", help="pack name or checkpoint path")
     parser.add_argument("--dtype", default="bfloat16", choices=("bfloat16", "float32"))
     parser.add_argument("--no-remat", dest="remat", action="store_false")
-    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=3, help="timed runs (0: compile and size only)")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--prompt-tokens", type=int, default=64)
     parser.add_argument("--completion-tokens", type=int, default=128)
@@ -143,6 +155,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="python of the tunix venv (scripts/setup_tunix_env.sh): run tunix's update beside ours")
     args = parser.parse_args(argv)
     if args.tunix_python:
+        if args.steps < 1:
+            parser.error("--tunix-python compares timed steps: give --steps >= 1")
         check_tunix_python(args.tunix_python)
     return args
 
