@@ -21,6 +21,20 @@ def _reward(arm_index: int, seed: int, step: int) -> float:
     return 0.1 * arm_index + 0.02 * seed + 0.01 * step
 
 
+def _pass_at_1(arm_index: int, seed: int, stage: str) -> float:
+    return 0.5 + 0.1 * arm_index + 0.01 * seed + (0.05 * (arm_index + 1) if stage == "after" else 0.0)
+
+
+def _write_evaluations(run_dir: str, arm_index: int, seed: int) -> None:
+    """eval_before/ and eval_after/ as rl.main writes them (only the fields the notebook reads)."""
+    for stage in ("before", "after"):
+        os.makedirs(os.path.join(run_dir, f"eval_{stage}"))
+        score = {"split": "all", "num_problems": 20,
+                 "pass_at": {"pass@1": {"mean": _pass_at_1(arm_index, seed, stage), "low": 0.0, "high": 1.0}}}
+        with open(os.path.join(run_dir, f"eval_{stage}", "eval_results.json"), "w") as handle:
+            json.dump({"benchmarks": [{"benchmark": "humaneval", "scores": [score]}]}, handle)
+
+
 def _write_run(run_dir: str, arm: str, arm_index: int, seed: int) -> None:
     config = curricula.get_config(f"smoke,{arm}")
     config.train.seed = seed
@@ -44,6 +58,7 @@ def executed(tmp_path_factory):
     for arm_index, arm in enumerate(("classic", "reverse")):
         for seed in (0, 1):
             _write_run(str(runs / f"{arm}-seed{seed}"), arm, arm_index, seed)
+            _write_evaluations(str(runs / f"{arm}-seed{seed}"), arm_index, seed)
     (runs / "not-a-run").mkdir()
     figures = tmp_path_factory.mktemp("figures")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
@@ -71,10 +86,20 @@ def test_the_final_reward_table_is_the_seed_mean_of_the_last_steps(executed):
         assert row in outputs
 
 
+def test_the_evaluation_table_is_the_seed_mean_before_and_after(executed):
+    outputs, _ = executed
+    for arm_index, arm in enumerate(("classic", "reverse")):
+        before = np.mean([_pass_at_1(arm_index, seed, "before") for seed in (0, 1)])
+        after = np.mean([_pass_at_1(arm_index, seed, "after") for seed in (0, 1)])
+        row = (f"| curricula/{arm} | humaneval | all | pass@1 | 2 | {before:.4f} | {after:.4f} "
+               f"| {after - before:+.4f} |")
+        assert row in outputs
+
+
 def test_the_notebook_writes_every_figure(executed):
     _, figures = executed
     names = sorted(os.listdir(figures))
-    assert names == ["pass_rate_by_bin.png", "pass_rate_by_environment.png", "reward_and_pass_rate.png",
+    assert names == ["evaluation_before_after.png", "pass_rate_by_bin.png", "pass_rate_by_environment.png", "reward_and_pass_rate.png",
                      "time_split.png"]
     assert all(os.path.getsize(os.path.join(figures, name)) > 5000 for name in names)
     with open(NOTEBOOK) as handle:
