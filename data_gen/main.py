@@ -84,11 +84,13 @@ def run_data_gen(config, progress: bool = True) -> dict:
 
 
 def main(config) -> None:
+    from data_gen import report
+
     summary = run_data_gen(config)
     ratio = summary.get("yield_ratio", {})
     print(f"report: {os.path.join(config.output_dir, 'report.md')}")
     if ratio.get("seeds"):
-        print(f"multi-turn / single-turn yield ratio: {ratio['ratio']:.2f} (95% CI {ratio.get('ratio_ci95')})")
+        print(f"multi-turn / single-turn yield ratio: {report.ratio_text(ratio)} (95% CI {ratio.get('ratio_ci95')})")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ def yield_ratio(multi: output_layout.ArmRecords, single: output_layout.ArmRecord
     def ratio(rows: np.ndarray) -> float:
         multi_rate = rows[:, 0].sum() / max(rows[:, 1].sum(), 1.0)
         single_rate = rows[:, 2].sum() / max(rows[:, 3].sum(), 1.0)
-        return float(multi_rate / single_rate) if single_rate > 0 else float("inf")
+        if single_rate > 0:
+            return float(multi_rate / single_rate)
+        return float("inf") if multi_rate > 0 else float("nan")   # 0/0: no usable problem in either arm
 
     rng = np.random.default_rng(seed)
     draws = [ratio(arrays[rng.integers(0, len(seeds), len(seeds))]) for _ in range(resamples)]
@@ -58,11 +60,19 @@ def yield_ratio(multi: output_layout.ArmRecords, single: output_layout.ArmRecord
         "seeds": len(seeds),
         "multi_turn_usable_per_million_tokens": float(arrays[:, 0].sum() / max(arrays[:, 1].sum(), 1) * 1e6),
         "single_turn_usable_per_million_tokens": float(arrays[:, 2].sum() / max(arrays[:, 3].sum(), 1) * 1e6),
-        "ratio": point,
+        "ratio": None if np.isnan(point) else point,
         "ratio_ci95": ([float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5))]
                        if len(finite) else None),
         "bootstrap_draws_with_zero_single_turn_yield": int(len(draws) - len(finite)),
     }
+
+
+def ratio_text(ratio: dict) -> str:
+    """The yield ratio for prose: "2.31x", "inf (single-turn made none)", or undefined."""
+    value = ratio.get("ratio")
+    if value is None:
+        return "undefined (no usable problem in either arm)"
+    return "inf (the single-turn arm made no usable problem)" if np.isinf(value) else f"{value:.2f}x"
 
 
 def arm_summary(records: output_layout.ArmRecords, band: tuple[float, float]) -> dict:
@@ -131,7 +141,7 @@ def _markdown(report: dict) -> str:
         interval_text = f" (95% bootstrap CI over {ratio['seeds']} seeds: {interval[0]:.2f}-{interval[1]:.2f})" \
             if interval else ""
         lines += [f"Multi-turn over single-turn yield (usable problems per million teacher tokens): "
-                  f"**{ratio['ratio']:.2f}x**{interval_text}; multi-turn "
+                  f"**{ratio_text(ratio)}**{interval_text}; multi-turn "
                   f"{ratio['multi_turn_usable_per_million_tokens']:.1f}, single-turn "
                   f"{ratio['single_turn_usable_per_million_tokens']:.1f}. The paper reports more than 4x.", ""]
     for arm, summary in report["arms"].items():

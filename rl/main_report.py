@@ -147,7 +147,9 @@ def write_main_report(output_dir: str, dataset_dir: str, before: Mapping, after:
               f"usable (pass rate in the usable band): {multi.get('usable')}; chains: {multi.get('chains')}"]
     ratio = data_report.get("yield_ratio") or {}
     if ratio.get("seeds"):
-        lines.append(f"- multi-turn / single-turn yield per teacher token: {ratio['ratio']:.2f} "
+        from data_gen.report import ratio_text
+
+        lines.append(f"- multi-turn / single-turn yield per teacher token: {ratio_text(ratio)} "
                      f"(95% CI {ratio.get('ratio_ci95')}, {ratio['seeds']} seeds)")
     lines += ["", "## Training", "",
               f"- steps: {len(metrics)}; mean reward first two steps {headline['reward_first_steps']}, "
