@@ -6,6 +6,7 @@ group of G=8, one update per rollout batch):
   python -m rl.train_step_bench --dtype float32 --no-remat --steps 4
   python -m rl.train_step_bench --model path/to/hf_checkpoint --batch 16
   python -m rl.train_step_bench --tunix-python .venv-tunix/bin/python   # tunix beside ours
+  python -m rl.train_step_bench --model random-init:DIR --peak-tflops 989   # GPU: MFU, random weights
 
 Each configuration runs in its own process (call the command once per row) so that peak
 memory is the process's own: `peak_rss_gib` is the maximum resident set of the process,
@@ -50,6 +51,21 @@ def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20   # ru_maxrss is in KiB on Linux
 
 
+def training_flops_per_update(config, batch: int, sequence_tokens: int) -> float:
+    """Model FLOPs of one forward and backward pass over `batch` sequences of `sequence_tokens`,
+    by PaLM's convention (Chowdhery et al. 2022, appendix B): 6 x the matmul parameters per
+    token (the output head included, the embedding lookup not), plus 12 x layers x heads x
+    head_dim x sequence length per token for attention. Rematerialised forwards are not
+    counted: MFU is model FLOPs over time, whatever the hardware recomputes."""
+    c = config
+    attention = c.hidden_size * c.head_dim * (2 * c.num_heads + 2 * c.num_kv_heads)
+    per_layer = attention + 3 * c.hidden_size * c.intermediate_size
+    matmul_parameters = c.num_layers * per_layer + c.vocab_size * c.hidden_size
+    tokens = batch * sequence_tokens
+    return (6.0 * matmul_parameters * tokens
+            + 12.0 * c.num_layers * c.num_heads * c.head_dim * sequence_tokens * tokens)
+
+
 def synthetic_batch(batch: int, prompt_tokens: int, completion_tokens: int, vocab: int, seed: int = 0) -> dict:
     """Random tokens with the completion mask on the completion part and mixed rewards."""
     rng = np.random.default_rng(seed)
@@ -64,9 +80,10 @@ def synthetic_batch(batch: int, prompt_tokens: int, completion_tokens: int, voca
 
 
 def run(model: str, dtype: str, remat: bool, steps: int, batch: int, prompt_tokens: int,
-        completion_tokens: int) -> dict:
+        completion_tokens: int, peak_tflops: float = 0.0, micro_batches: int = 1) -> dict:
     load_average = os.getloadavg()[0]
     loaded = load_checkpoint(model)
+    flops = training_flops_per_update(loaded.config, batch, prompt_tokens + completion_tokens)
     mesh = sharding.make_mesh(1, 1, 1, jax.devices()[:1])
     policy = model_from_hf_tensors(loaded.config.replace(dtype=dtype, remat=remat), loaded.tensors, mesh)
     vocab = loaded.config.vocab_size
@@ -76,6 +93,7 @@ def run(model: str, dtype: str, remat: bool, steps: int, batch: int, prompt_toke
     del policy
     config = get_grpo_config()
     config.group_size = batch
+    config.micro_batches = micro_batches
     config.optimizer.learning_rate = 1e-6
     config.optimizer.warmup_steps = 0
     optimizer = make_optimizer(config.optimizer)
@@ -89,7 +107,8 @@ def run(model: str, dtype: str, remat: bool, steps: int, batch: int, prompt_toke
     compiled = step.lower(state, jax.random.key(0), work).compile()
     compile_s = time.perf_counter() - start
     memory = compiled.memory_analysis()
-    figures = {"model": model, "dtype": dtype, "remat": remat, "batch": batch, "prompt_tokens": prompt_tokens,
+    figures = {"model": model, "dtype": dtype, "remat": remat, "batch": batch, "micro_batches": micro_batches,
+               "prompt_tokens": prompt_tokens,
                "completion_tokens": completion_tokens, "compile_s": round(compile_s, 1),
                "compiled_temp_gib": round(memory.temp_size_in_bytes / 2 ** 30, 2) if memory else None,
                "compiled_arguments_gib": round(memory.argument_size_in_bytes / 2 ** 30, 2) if memory else None}
@@ -106,7 +125,12 @@ def run(model: str, dtype: str, remat: bool, steps: int, batch: int, prompt_toke
         figures.update({
             "first_step_s_incl_compile": round(compile_s + times[0], 2),
             "steady_step_s": [round(t, 2) for t in steady], "median_step_s": round(float(np.median(steady)), 2),
-            "tokens_per_s": round(batch * (prompt_tokens + completion_tokens) / float(np.median(steady)), 1)})
+            "tokens_per_s": round(batch * (prompt_tokens + completion_tokens) / float(np.median(steady)), 1),
+            "model_tflop_per_s": round(flops / float(np.median(steady)) / 1e12, 2)})
+        if peak_tflops > 0:
+            figures["mfu"] = round(figures["model_tflop_per_s"] / peak_tflops, 4)
+            figures["peak_tflops_assumed"] = peak_tflops
+    figures["model_tflop_per_update"] = round(flops / 1e12, 3)
     return {**figures, "peak_rss_gib": round(peak_rss_gib(), 2), "rss_after_load_gib": round(after_load, 2),
             "device": jax.devices()[0].device_kind, "losses": losses, "load_average_1m_at_start": load_average}
 
@@ -149,10 +173,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--no-remat", dest="remat", action="store_false")
     parser.add_argument("--steps", type=int, default=3, help="timed runs (0: compile and size only)")
     parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--micro-batches", type=int, default=1, help="gradient accumulation within the update")
     parser.add_argument("--prompt-tokens", type=int, default=64)
     parser.add_argument("--completion-tokens", type=int, default=128)
     parser.add_argument("--tunix-python", default="",
                         help="python of the tunix venv (scripts/setup_tunix_env.sh): run tunix's update beside ours")
+    parser.add_argument("--peak-tflops", type=float, default=0.0,
+                        help="the device's peak rate in the compute dtype: report MFU against it "
+                             "(e.g. 989 for bf16 dense on an H100/H200 SXM, by NVIDIA's datasheet)")
     args = parser.parse_args(argv)
     if args.tunix_python:
         if args.steps < 1:
@@ -165,7 +193,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     tunix = run_tunix(args.tunix_python, args) if args.tunix_python else None
     ours = run(args.model, args.dtype, args.remat, args.steps, args.batch, args.prompt_tokens,
-               args.completion_tokens)
+               args.completion_tokens, args.peak_tflops, args.micro_batches)
     print(json.dumps(ours), flush=True)
     if tunix is not None:
         print(json.dumps(tunix), flush=True)

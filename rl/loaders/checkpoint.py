@@ -1,5 +1,6 @@
 """`load_checkpoint`: one entry point for a model pack name, a Hugging Face checkpoint
-directory or a GGUF file, giving the config, the tensors under Hugging Face names and the
+directory, a GGUF file or `random-init:DIR` (random weights in DIR's config.json shape, for
+throughput work: `rl.loaders.random_init`), giving the config, the tensors under Hugging Face names and the
 tokenizer. Build the model with `rl.models.hf_weights.model_from_hf_tensors(config, tensors)`."""
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rl.loaders.gguf_tokenizer import tokenizer_from_gguf
 from rl.loaders.hf_directory import load_hf_directory
 from rl.loaders.model_packs import MODEL_PACKS
 from rl.loaders.pack_cache import prepare_pack
+from rl.loaders.random_init import is_random_init_source, load_random_init, random_init_directory
 from rl.loaders.tokenizer import TOKENIZER_FILE, Tokenizer
 from rl.models.config import ModelConfig
 
@@ -43,6 +45,10 @@ def load_checkpoint(source: str | Path, *, cache_dir: Optional[Path] = None,
         directory = prepare_pack(name, cache_dir=cache_dir, tie_word_embeddings=tie_word_embeddings)
         config, tensors = load_hf_directory(directory)
         return LoadedCheckpoint(name, config, tensors, Tokenizer.from_directory(directory), directory)
+    if is_random_init_source(name):
+        config, tensors, directory = load_random_init(name)
+        tokenizer = Tokenizer.from_directory(directory) if (directory / TOKENIZER_FILE).is_file() else None
+        return LoadedCheckpoint(name, config, tensors, tokenizer, directory)
     path = Path(source).expanduser()
     if path.is_dir():
         config, tensors = load_hf_directory(path)
@@ -63,6 +69,8 @@ def load_tokenizer(source: str | Path, *, cache_dir: Optional[Path] = None) -> T
     name = str(source)
     if name in MODEL_PACKS:
         return Tokenizer.from_directory(prepare_pack(name, cache_dir=cache_dir))
+    if is_random_init_source(name):
+        return Tokenizer.from_directory(random_init_directory(name))
     path = Path(source).expanduser()
     if path.is_dir():
         return Tokenizer.from_directory(path)
