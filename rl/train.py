@@ -253,10 +253,15 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     def grade(item: rollout_lib.Rollout) -> rollout_lib.Rollout:
         return rollout_lib.grade_rollout(item, environments, executor)
 
+    def grade_in_background(item: rollout_lib.Rollout) -> tuple[rollout_lib.Rollout, float]:
+        started = time.perf_counter()
+        graded = grade(item)
+        return graded, time.perf_counter() - started   # the grading's own time, overlapped or not
+
     pending: collections.deque = collections.deque()
     for saved in extra.get("pending_rollouts", []):
         item = _rollout_from_json(saved)
-        pending.append((item, grading_pool.submit(grade, _host_share(item)), 0.0))
+        pending.append((item, grading_pool.submit(grade_in_background, _host_share(item)), 0.0))
 
     bar = _progress(total_steps, trained_steps, progress and primary)
     try:
@@ -268,14 +273,15 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
                 prompt_batch = next(iterator)
                 item = sample(prompt_batch, prompt_batch.step, 0)
                 generation_time = time.perf_counter() - started
-                pending.append((item, grading_pool.submit(grade, _host_share(item)), generation_time))
+                pending.append((item, grading_pool.submit(grade_in_background, _host_share(item)), generation_time))
                 generated_steps += 1
                 if len(pending) <= staleness and generated_steps < total_steps:
                     continue
             # -------- train on the oldest rollout batch
             item, future, generation_time = pending.popleft()
             started = time.perf_counter()
-            graded = _with_all_grades(item, future.result())
+            host_grades, timings["time_grading_s"] = future.result()
+            graded = _with_all_grades(item, host_grades)
             timings["time_grading_wait_s"] = time.perf_counter() - started
             parts = [graded]
             informative = informative_groups(graded.rewards, group_size)

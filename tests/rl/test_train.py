@@ -68,6 +68,7 @@ def test_one_step_off_policy_rollouts_record_their_version(learning_runs):
     assert metrics[0]["staleness"] == 0.0
     weights = [m["train/importance_weight_mean"] for m in metrics[1:6]]
     assert any(abs(w - 1.0) > 1e-4 for w in weights)
+    assert all(m["time_grading_s"] > 0 for m in metrics)     # the sandbox's own time, overlapped or not
     for name in ("time_generation_s", "time_training_s", "time_grading_wait_s", "entropy_estimate",
                  "response_length_mean", "train/clip_fraction", "train/advantage_std"):
         assert name in metrics[-1]
