@@ -12,7 +12,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from rl.models.kv_cache import KVCache
-from rl.models.layers import dense
+from rl.models.matmul import dense
 
 
 def logits(graphdef: nnx.GraphDef, state: nnx.State, tokens: jax.Array,

@@ -8,7 +8,8 @@ in its stored layout; `rl.models.hf_weights` transposes Hugging Face's [out, in]
 Numerics: `config.dtype` is the dtype of matmul inputs; every matmul accumulates and returns
 float32 and everything else (residual stream, norms, rotary, softmax) runs in float32. This
 is the fast path on CPU (a bf16 x bf16 -> bf16 dot there is ~8x slower than -> f32, measured)
-and the MXU/tensor-core path on TPU/GPU.
+and the MXU/tensor-core path on TPU/GPU. Gradients through matmuls run in `config.dtype`
+too (`rl.models.matmul`).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from flax import nnx
 
 from rl.models.config import ModelConfig
 from rl.models.kv_cache import write_rows
+from rl.models.matmul import dense
 from rl.models.rope import apply_rotary, inverse_frequencies
 
 _NEG_INF = -1e30
@@ -29,11 +31,6 @@ def _param(rngs: nnx.Rngs, shape, axes, dtype, scale=None) -> nnx.Param:
     scale = (1.0 / np.sqrt(fan_in)) if scale is None else scale
     value = jax.random.normal(rngs.params(), shape, jnp.float32) * scale
     return nnx.Param(value.astype(dtype), logical_axes=axes)
-
-
-def dense(x: jax.Array, kernel: jax.Array, spec: str, dtype) -> jax.Array:
-    """einsum(spec, x, kernel) with inputs in `dtype`, accumulated and returned in float32."""
-    return jnp.einsum(spec, x.astype(dtype), kernel.astype(dtype), preferred_element_type=jnp.float32)
 
 
 class RMSNorm(nnx.Module):

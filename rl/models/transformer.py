@@ -26,7 +26,8 @@ from flax import nnx
 
 from rl.models.config import ModelConfig
 from rl.models.kv_cache import KVCache, write_rows
-from rl.models.layers import DecoderLayer, RMSNorm, dense
+from rl.models.layers import DecoderLayer, RMSNorm
+from rl.models.matmul import dense
 
 
 def _run_layer(layer: DecoderLayer, x, positions, key_mask):
