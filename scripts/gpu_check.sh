@@ -14,7 +14,7 @@
 # 512 new tokens (every completion runs to the limit).
 #
 #   bash scripts/gpu_check.sh stage     # here: .stage/gpu (config + tokenizer, tiny dataset, runsc) and .whl
-#   bash scripts/gpu_check.sh run       # there, carrying .stage/gpu and .whl; logs go to $OUT
+#   bash scripts/gpu_check.sh run [STAGE...]   # there, carrying .stage/gpu and .whl; logs go to $OUT
 set -u
 cd "$(dirname "$0")/.."
 MODEL=random-init:.stage/gpu/skeleton
@@ -51,7 +51,10 @@ run_stage() {
   grep -v -E "^(I|W)[0-9]{4}|^step [0-9]|absl::|oneDNN|^\s*$" "$OUT/$name.log" | tail -n 12
 }
 
+# run_all [STAGE...]: the named stages (train_b8 iteration train_b64_before train_b64 decode);
+# default: all but train_b64_before
 run_all() {
+  local stages=" ${*:-train_b8 iteration train_b64 decode} "
   OUT=${OUT:-/tmp/gpu_check}
   mkdir -p "$OUT"
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
@@ -66,16 +69,16 @@ with SandboxExecutor(workers=1) as pool:
     print('gVisor sandbox there:', pool.reference('def f(x):\\n    return x + 1\\n', ['f'], [(1,)]))" \
     > "$OUT/sandbox_probe.log" 2>&1 || sandbox_backend=rlimits
   echo "sandbox backend: $sandbox_backend"; tail -n 3 "$OUT/sandbox_probe.log"
-  run_stage train_b8 120 python3 -m rl.train_step_bench --model "$MODEL" --dtype bfloat16 --steps 6 \
+  [[ $stages == *" train_b8 "* ]] && run_stage train_b8 120 python3 -m rl.train_step_bench --model "$MODEL" --dtype bfloat16 --steps 6 \
     --peak-tflops $PEAK_TFLOPS
-  run_stage iteration 240 python3 -m rl.train --config=configs/gpu.py --config.model.checkpoint="$MODEL" \
+  [[ $stages == *" iteration "* ]] && run_stage iteration 240 python3 -m rl.train --config=configs/gpu.py --config.model.checkpoint="$MODEL" \
     --config.curriculum.data_files=.stage/gpu/data/problems.jsonl \
     --config.curriculum.chain_files=.stage/gpu/data/chains.jsonl --config.curriculum.backend=python \
     --config.grpo.dynamic_sampling=False --config.checkpoint.save_every_steps=1000 \
     --config.train.steps=3 --config.grpo.optimizer.total_steps=3 --config.train.max_new_tokens=512 \
     --config.sandbox.backend=$sandbox_backend --config.output_dir=/tmp/gpu_check_iteration
-  cp /tmp/gpu_check_iteration/train/metrics.csv "$OUT"/iteration_metrics.csv 2>/dev/null
-  python3 - "$OUT/iteration_metrics.csv" <<'EOF'
+  [[ $stages == *" iteration "* ]] && cp /tmp/gpu_check_iteration/train/metrics.csv "$OUT"/iteration_metrics.csv \
+    && python3 - "$OUT/iteration_metrics.csv" <<'EOF'
 import csv, sys
 try:
     rows = list(csv.DictReader(open(sys.argv[1])))
@@ -85,15 +88,19 @@ keys = [k for k in rows[0] if k.startswith("time_") or "tokens_per_s" in k or k 
 for row in rows:
     print({k: row[k] for k in keys})
 EOF
-  run_stage train_b64 120 python3 -m rl.train_step_bench --model "$MODEL" --dtype bfloat16 --steps 4 \
+  # the same at an earlier commit, unpacked by hand into .stage/gpu/before (`git archive REV rl configs`)
+  [[ $stages == *" train_b64_before "* ]] && PYTHONPATH=$PWD/.stage/gpu/before:/tmp/site run_stage train_b64_before \
+    120 python3 -P -m rl.train_step_bench --model "$MODEL" --dtype bfloat16 --steps 4 \
+    --batch 64 --micro-batches 2 --prompt-tokens 1024 --completion-tokens 512 --peak-tflops $PEAK_TFLOPS
+  [[ $stages == *" train_b64 "* ]] && run_stage train_b64 120 python3 -m rl.train_step_bench --model "$MODEL" --dtype bfloat16 --steps 4 \
     --batch 64 --micro-batches 2 --prompt-tokens 1024 --completion-tokens 512 --peak-tflops $PEAK_TFLOPS
   # JAX and torch share the GPU here: no preallocation by JAX
-  XLA_PYTHON_CLIENT_PREALLOCATE=false run_stage decode 150 python3 -m rl.sampling.bench --device gpu --model "$MODEL" --repeats 1
+  [[ $stages == *" decode "* ]] && XLA_PYTHON_CLIENT_PREALLOCATE=false run_stage decode 150 python3 -m rl.sampling.bench --device gpu --model "$MODEL" --repeats 1
   echo "done after $SECONDS s"
 }
 
 case "${1:-}" in
   stage) stage_files ;;
-  run) run_all ;;
+  run) shift; run_all "$@" ;;
   *) echo "usage: bash scripts/gpu_check.sh stage|run" >&2; exit 2 ;;
 esac
