@@ -56,18 +56,20 @@ class Sampling:
     top_k: int = 0
     max_new_tokens: int = 512
     reasoning_effort: str = ""
+    response_prefix: str = ""
 
     @classmethod
     def from_config(cls, section: ml_collections.ConfigDict) -> "Sampling":
         return cls(temperature=float(section.temperature), top_p=float(section.top_p), top_k=int(section.top_k),
                    max_new_tokens=int(section.max_new_tokens),
-                   reasoning_effort=str(section.get("reasoning_effort", "") or ""))
+                   reasoning_effort=str(section.get("reasoning_effort", "") or ""),
+                   response_prefix=str(section.get("response_prefix", "") or ""))
 
     def request(self, messages, n: int, seed: int) -> GenerationRequest:
         extra = {"reasoning_effort": self.reasoning_effort} if self.reasoning_effort else {}
         return GenerationRequest(messages=tuple(messages), n=n, max_new_tokens=self.max_new_tokens,
                                  temperature=self.temperature, top_p=self.top_p, top_k=self.top_k, seed=seed,
-                                 extra=extra)
+                                 extra=extra, response_prefix=self.response_prefix)
 
 
 def stable_seed(*parts: str) -> int:
@@ -157,11 +159,12 @@ class DataGenPipeline:
         request = self.teacher_sampling.request(environment.render_teacher_prompt(kind, context), 1,
                                                 stable_seed(attempt_id))
         completion = (await self._call(self.teacher, request, "teacher", attempt_id)).completions[0]
+        text = request.response_prefix + completion.text      # the whole reply, as later turns replay it
         base = dict(attempt_id=attempt_id, arm=arm, environment=environment.name, seed_id=seed.seed_id, turn=turn,
-                    turn_kind=kind, raw_text=completion.text, prompt_tokens=completion.prompt_tokens,
+                    turn_kind=kind, raw_text=text, prompt_tokens=completion.prompt_tokens,
                     completion_tokens=completion.completion_tokens)
 
-        outcome = environment.parse_teacher(completion.text)
+        outcome = environment.parse_teacher(text)
         if not isinstance(outcome, Rejection):
             provenance = ProblemProvenance(
                 family_id=family_id, parent_id=parent_id, turn=turn, relation=RELATION_OF_TURN[kind],

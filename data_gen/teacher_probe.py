@@ -25,24 +25,23 @@ def probe(config) -> dict:
     from data_gen.environments.validation import validate_many
     from data_gen.main import make_seeds
     from rl.generation.factory import make_text_generator
-    from rl.generation.types import GenerationRequest
+    from data_gen.pipeline import Sampling
     from sandbox.executor import SandboxExecutor
 
     section = config.data_gen
     seeds = make_seeds(section)
     teacher = make_text_generator(config.teacher)
+    sampling = Sampling.from_config(config.teacher)
     os.makedirs(config.output_dir, exist_ok=True)
     results = {}
     with SandboxExecutor.from_config(config.sandbox) as executor, \
             open(os.path.join(config.output_dir, "teacher_probe.jsonl"), "w") as log:
         for name in section.environments:
             environment = make_environment(name, config.environments)
-            requests = [GenerationRequest(
-                messages=environment.render_teacher_prompt("seed", TeacherContext(seed_text=seed.text)),
-                max_new_tokens=int(config.teacher.max_new_tokens), temperature=float(config.teacher.temperature),
-                top_p=float(config.teacher.top_p), seed=index) for index, seed in enumerate(seeds)]
+            requests = [sampling.request(environment.render_teacher_prompt("seed", TeacherContext(seed_text=seed.text)),
+                                         1, index) for index, seed in enumerate(seeds)]
             started = time.monotonic()
-            texts = [result.completions[0].text for result in teacher.generate(requests)]
+            texts = [sampling.response_prefix + result.completions[0].text for result in teacher.generate(requests)]
             parsed = [environment.parse_teacher(text) for text in texts]
             instances = [(i, p) for i, p in enumerate(parsed) if not isinstance(p, Rejection)]
             validated = validate_many(environment, [p for _, p in instances], executor,
@@ -70,7 +69,8 @@ def main(config) -> None:
     from data_gen.environments.prompts import PROMPT_VERSION
 
     results = probe(config)
-    print(f"teacher {config.teacher.model}, prompts {PROMPT_VERSION}, {config.data_gen.num_seeds} seeds")
+    print(f"teacher {config.teacher.model}, prompts {PROMPT_VERSION}, response prefix "
+          f"{config.teacher.get('response_prefix', '')!r}, {config.data_gen.num_seeds} seeds")
     for name, row in results.items():
         print(f"{name}: {row['valid']}/{row['calls']} valid in {row['seconds']} s; rejections {row['rejections']}")
 

@@ -15,7 +15,11 @@ sampled in-process. Backends:
 
 Sampling fields are the defaults of the requests the pipeline makes: `temperature`,
 `top_p`, `top_k` (0: off), `max_new_tokens`; `reasoning_effort` ("" to omit) is passed
-through as an extra field. M (student attempts per instance) lives in `data_gen`.
+through as an extra field. `response_prefix` (teacher only in practice; "" for none) is
+text every reply is made to start with (`GenerationRequest.response_prefix`): "```python\n"
+holds a small teacher to the answer format (the 0.5B pack otherwise often answers in prose
+without a code block); the recorded transcript and the parser see prefix + completion.
+M (student attempts per instance) lives in `data_gen`.
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ def _backend_config(temperature: float, max_new_tokens: int) -> ml_collections.C
     config.top_k = 0
     config.max_new_tokens = max_new_tokens
     config.reasoning_effort = ""                 # paper: "high" (teacher) / "low" (student)
+    config.response_prefix = ""                  # e.g. "```python\n": the reply starts in the code block
     config.timeout_s = 600.0                     # per remote call
     config.max_concurrency = 8                   # remote calls in flight per client
     config.retry = ml_collections.ConfigDict()

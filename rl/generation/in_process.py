@@ -20,6 +20,7 @@ from typing import Optional, Sequence
 import jax
 import numpy as np
 
+from rl.generation.rendering import prompt_token_ids
 from rl.generation.types import Completion, GenerationRequest, GenerationResult
 from rl.loaders.tokenizer import Tokenizer
 from rl.sampling.sampler import Sampler
@@ -77,11 +78,8 @@ class InProcessGenerator:
                    max_context=config.max_position_embeddings)
 
     def prompt_ids(self, request: GenerationRequest) -> list[int]:
-        """The prompt tokens: the chat template over `messages`, or the raw `prompt` text."""
-        if request.messages is not None:
-            messages = [{"role": message.role, "content": message.content} for message in request.messages]
-            return self.tokenizer.encode_chat(messages, add_generation_prompt=True)
-        return self.tokenizer.encode(request.prompt, add_special_tokens=True)
+        """The prompt tokens (`rl.generation.rendering`)."""
+        return prompt_token_ids(self.tokenizer, request)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
         rows_by_settings: dict[tuple, list[_Row]] = defaultdict(list)

@@ -25,6 +25,7 @@ from jetstream.core.proto import jetstream_pb2, jetstream_pb2_grpc
 from rl.generation.concurrency import BoundedRunner
 from rl.generation.retrying import (
     GenerationBackendError, RetryPolicy, TransientBackendError, call_with_retries)
+from rl.generation.rendering import prompt_token_ids
 from rl.generation.types import Completion, GenerationRequest, GenerationResult
 from rl.jetstream.request_sampling import RequestSampling
 from rl.loaders.tokenizer import Tokenizer
@@ -85,9 +86,7 @@ class JetStreamClient:
         return results
 
     def _prompt_ids(self, request: GenerationRequest) -> list[int]:
-        if request.messages is not None:
-            return self.tokenizer.encode_chat([{"role": m.role, "content": m.content} for m in request.messages])
-        return self.tokenizer.encode(request.prompt)
+        return prompt_token_ids(self.tokenizer, request)
 
     def _sample(self, sample: tuple[GenerationRequest, list[int], int]) -> Completion:
         request, prompt_ids, index = sample

@@ -40,6 +40,11 @@ def request_body(request: GenerationRequest, model: str) -> dict[str, Any]:
     }
     if request.messages is not None:
         body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+        if request.response_prefix:
+            # vLLM's and SGLang's chat extension: continue the last (assistant) message
+            body["messages"].append({"role": "assistant", "content": request.response_prefix})
+            body["continue_final_message"] = True
+            body["add_generation_prompt"] = False
     else:
         body["prompt"] = request.prompt
     if request.stop:

@@ -18,7 +18,10 @@ class GenerationRequest:
     """Chat `messages` or a raw `prompt` (exactly one), and how to sample n completions.
 
     temperature 0 means greedy. `extra` passes through to the backend (e.g.
-    {"reasoning_effort": "low"} for an OpenAI-compatible server).
+    {"reasoning_effort": "low"} for an OpenAI-compatible server). `response_prefix` (chat
+    requests only) is text the assistant's reply is made to start with: it is placed after
+    the chat template's generation prompt and the model continues it; completions do not
+    repeat it (prepend it to read the whole reply).
     """
 
     messages: Optional[tuple[Message, ...]] = None
@@ -31,10 +34,13 @@ class GenerationRequest:
     stop: tuple[str, ...] = ()
     seed: int = 0
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    response_prefix: str = ""
 
     def __post_init__(self):
         if (self.messages is None) == (self.prompt is None):
             raise ValueError("a GenerationRequest needs exactly one of messages or prompt")
+        if self.response_prefix and self.messages is None:
+            raise ValueError("response_prefix applies to chat requests (messages); put it in the raw prompt instead")
         if self.n < 1:
             raise ValueError(f"n must be >= 1, got {self.n}")
 

@@ -144,6 +144,8 @@ class ScriptedTeacherDouble:
             stages = SINGLE_TURN_STAGES[marker]
             stage = stages[request.seed % len(stages)]
         text = instance_text(stage)
+        if request.response_prefix:   # a model continues the prefix: no prose before it, and not repeated
+            text = text[text.index(request.response_prefix) + len(request.response_prefix):]
         return GenerationResult((Completion(text, PROMPT_TOKENS, COMPLETION_TOKENS, "stop"),) * request.n)
 
     def generate(self, requests):

@@ -38,7 +38,8 @@ def first_turns(seeds: Sequence[Seed]) -> dict[int, str]:
 
 
 def run(output_dir: str, seeds: Optional[Sequence[Seed]] = None, kill_after: Optional[int] = None,
-        fail_after: Optional[int] = None, contamination: bool = False, **overrides) -> dict:
+        fail_after: Optional[int] = None, contamination: bool = False, response_prefix: str = "",
+        **overrides) -> dict:
     seeds = list(seeds or make_seeds())
     config = make_config(**overrides)
     index = contamination_lib.build_index() if contamination else None
@@ -47,7 +48,8 @@ def run(output_dir: str, seeds: Optional[Sequence[Seed]] = None, kill_after: Opt
         pipeline = DataGenPipeline(
             config, teacher=teacher, student=ScriptedStudentDouble(), executor=executor,
             environments={"induction": make_environment("induction")}, output_dir=output_dir,
-            teacher_sampling=Sampling(), student_sampling=Sampling(), teacher_model="scripted-teacher-double",
+            teacher_sampling=Sampling(response_prefix=response_prefix), student_sampling=Sampling(),
+            teacher_model="scripted-teacher-double",
             contamination=index, progress=False)
         return pipeline.run(seeds)
 

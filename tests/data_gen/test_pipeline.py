@@ -1,5 +1,6 @@
 """The multi-turn pipeline end to end with scripted doubles and the real gVisor sandbox."""
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -170,3 +171,17 @@ def test_report_counts_yields_rejections_and_writes_plots(reference_run):
     assert "no_message" in text and "yield" in text
     card = report_lib.write_dataset_card(output_dir, "{}", manifest, report)
     assert "teacher model: scripted-teacher-double" in open(card).read()
+
+
+def test_a_response_prefix_is_part_of_the_recorded_and_parsed_reply(reference_run, tmp_path):
+    """With the teacher's reply started by "```python\\n" (the double continues it, as a
+    model does), the run makes the same problems, and every transcript starts with it."""
+    reference_dir, _ = reference_run
+    pipeline_driver.run(str(tmp_path), response_prefix="```python\n")
+    prefixed, reference = _shard_lines(str(tmp_path)), _shard_lines(reference_dir)
+    assert prefixed.keys() == reference.keys()
+    for name in prefixed:
+        if "problems" in name or "families" in name or "chains" in name:
+            assert prefixed[name] == reference[name], name
+    attempts = [json.loads(line) for line in prefixed["multi_turn/attempts-h000.jsonl"]]
+    assert attempts and all(a["raw_text"].startswith("```python\ndef f(") for a in attempts)

@@ -101,3 +101,14 @@ def test_async_twin_gives_the_same_results(generator):
 def test_a_request_longer_than_the_context_is_refused_with_the_fix(generator):
     with pytest.raises(ValueError, match="exceed the model's context of 512 tokens; shorten the prompt"):
         generator.generate([GenerationRequest(prompt="x" * 600, max_new_tokens=NEW_TOKENS)])
+
+
+def test_a_response_prefix_is_appended_after_the_generation_prompt(generator):
+    plain, prefixed = _chat("write code", temperature=0.0), _chat("write code", temperature=0.0,
+                                                                   response_prefix="```python\n")
+    prefix_ids = generator.tokenizer.encode("```python\n", add_special_tokens=False)
+    assert generator.prompt_ids(prefixed) == generator.prompt_ids(plain) + prefix_ids
+    completion = generator.generate([prefixed])[0].completions[0]
+    assert completion.prompt_tokens == len(generator.prompt_ids(plain)) + len(prefix_ids)
+    with pytest.raises(ValueError, match="chat requests"):
+        GenerationRequest(prompt="raw", response_prefix="```python\n")

@@ -42,6 +42,17 @@ def test_chat_request_fields_and_extra_pass_through(server):
     assert result.model == "teacher"
 
 
+def test_a_response_prefix_is_sent_as_an_assistant_message_to_continue(server):
+    client = OpenAICompatibleClient(server.url + "/v1", model="teacher", retry=FAST_RETRY)
+    client.generate([chat("write f", response_prefix="```python\n")])
+    body = server.bodies[0]
+    assert body["messages"] == [{"role": "user", "content": "write f"},
+                                {"role": "assistant", "content": "```python\n"}]
+    assert body["continue_final_message"] is True and body["add_generation_prompt"] is False
+    client.generate([chat("write g")])
+    assert "continue_final_message" not in server.bodies[1] and len(server.bodies[1]["messages"]) == 1
+
+
 def test_raw_prompt_uses_completions_endpoint_and_omits_unset_fields(server):
     client = OpenAICompatibleClient(server.url, model="m", retry=FAST_RETRY)
     [result] = client.generate([GenerationRequest(prompt="def f():")])
