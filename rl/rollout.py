@@ -100,6 +100,15 @@ def select_rows(rollout: Rollout, rows: Sequence[int]) -> Rollout:
         well_formed=rollout.well_formed[rows])
 
 
+def bucketed_length(rollout: Rollout, maximum: int, bucket: int) -> int:
+    """The train batch's length: the longest row (prompt + completion) rounded up to a
+    multiple of `bucket`, at most `maximum` (bucket 0: always `maximum`)."""
+    if bucket <= 0:
+        return maximum
+    longest = max(len(p) + len(c) for p, c in zip(rollout.prompt_tokens, rollout.completion_tokens))
+    return min(maximum, -(-longest // bucket) * bucket)
+
+
 def train_arrays(rollout: Rollout, sequence_length: int, pad_id: int) -> dict[str, np.ndarray]:
     """The train step's batch: fixed [N, T] shapes whatever the sampled lengths."""
     rows = rollout.size

@@ -308,7 +308,9 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
             first_row, end_row = distributed.process_row_range(rows_sharding, chosen.size)
             host_rows = rollout_lib.select_rows(dataclasses.replace(chosen, rewards=rewards),
                                                 range(first_row, end_row))
-            arrays = rollout_lib.train_arrays(host_rows, sequence_length, policy.pad_id)
+            # every host computes the same length: `chosen` is the global batch
+            length = rollout_lib.bucketed_length(chosen, sequence_length, int(config.train.get("sequence_bucket", 0)))
+            arrays = rollout_lib.train_arrays(host_rows, length, policy.pad_id)
             started = time.perf_counter()
             version_before = int(state.step)
             state, step_metrics = step_fn(state, jax.random.fold_in(base_rng, 1_000_003 + graded.step),

@@ -4,7 +4,10 @@
 full scale; `max_new_tokens` bounds each rollout completion (completions that hit it are
 "truncated" and, with overlong filtering, left out of the loss); `max_refills` bounds
 dynamic-sampling refills per step (DAPO refills until the batch is full; a bound keeps a
-step's cost predictable). The mesh axes are (data, fsdp, tensor); -1 takes the devices left.
+step's cost predictable). `sequence_bucket`: each step's batch is as long as its longest
+row (prompt + completion) rounded up to a multiple of this, at most the curriculum's
+max_prompt_tokens + max_new_tokens; each distinct length compiles the step once (0: always
+the maximum, one compilation). The mesh axes are (data, fsdp, tensor); -1 takes the devices left.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ def get_train_config() -> ml_collections.ConfigDict:
     config.top_k = 0
     config.max_refills = 2
     config.log_rollouts_per_step = 4
+    config.sequence_bucket = 128
     return config
 
 
