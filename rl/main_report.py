@@ -153,7 +153,14 @@ def write_main_report(output_dir: str, dataset_dir: str, before: Mapping, after:
                      f"(95% CI {ratio.get('ratio_ci95')}, {ratio['seeds']} seeds)")
     lines += ["", "## Training", "",
               f"- steps: {len(metrics)}; mean reward first two steps {headline['reward_first_steps']}, "
-              f"last two {headline['reward_last_steps']}", ""]
+              f"last two {headline['reward_last_steps']}"]
+    if multi.get("problems") is not None:
+        lines.append(f"- the curriculum drew from the dataset's {multi.get('problems')} valid problem(s), "
+                     f"{multi.get('usable')} of them usable")
+        if multi.get("problems") and not multi.get("usable"):
+            lines.append("- none was usable: the policy trained on problems the student solved every time or "
+                         "never, which carry little signal; the reward curve shows the machinery, not learning")
+    lines.append("")
     if plots["training"]:
         lines += [f"![training]({plots['training']})", ""]
     lines += ["## Evaluation before and after", "", "| benchmark | split | metric | problems | before | after |",
