@@ -16,9 +16,10 @@ sampled in-process. Backends:
 Sampling fields are the defaults of the requests the pipeline makes: `temperature`,
 `top_p`, `top_k` (0: off), `max_new_tokens`; `reasoning_effort` ("" to omit) is passed
 through as an extra field. `response_prefix` (teacher only in practice; "" for none) is
-text every reply is made to start with (`GenerationRequest.response_prefix`): "```python\n"
-holds a small teacher to the answer format (the 0.5B pack otherwise often answers in prose
-without a code block); the recorded transcript and the parser see prefix + completion.
+text every reply is made to start with (`GenerationRequest.response_prefix`), e.g.
+"```python\n" to start in the code block; the recorded transcript and the parser see prefix
++ completion. For the 0.5B pack it trades "no python block" for missing input and hint
+blocks, no gain in valid instances (docs/RESULTS.md), so the default is none.
 M (student attempts per instance) lives in `data_gen`.
 """
 from __future__ import annotations

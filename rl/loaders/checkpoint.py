@@ -1,7 +1,7 @@
 """`load_checkpoint`: one entry point for a model pack name, a Hugging Face checkpoint
 directory, a GGUF file or `random-init:DIR` (random weights in DIR's config.json shape, for
-throughput work: `rl.loaders.random_init`), giving the config, the tensors under Hugging Face names and the
-tokenizer. Build the model with `rl.models.hf_weights.model_from_hf_tensors(config, tensors)`."""
+throughput work: `rl.loaders.random_init`), giving the config, the tensors under Hugging
+Face names and the tokenizer. Build the model with `rl.models.hf_weights.model_from_hf_tensors(config, tensors)`."""
 from __future__ import annotations
 
 import dataclasses
@@ -47,13 +47,11 @@ def load_checkpoint(source: str | Path, *, cache_dir: Optional[Path] = None,
         return LoadedCheckpoint(name, config, tensors, Tokenizer.from_directory(directory), directory)
     if is_random_init_source(name):
         config, tensors, directory = load_random_init(name)
-        tokenizer = Tokenizer.from_directory(directory) if (directory / TOKENIZER_FILE).is_file() else None
-        return LoadedCheckpoint(name, config, tensors, tokenizer, directory)
+        return LoadedCheckpoint(name, config, tensors, _tokenizer_if_any(directory), directory)
     path = Path(source).expanduser()
     if path.is_dir():
         config, tensors = load_hf_directory(path)
-        tokenizer = Tokenizer.from_directory(path) if (path / TOKENIZER_FILE).is_file() else None
-        return LoadedCheckpoint(name, config, tensors, tokenizer, path)
+        return LoadedCheckpoint(name, config, tensors, _tokenizer_if_any(path), path)
     if path.is_file() and path.suffix == ".gguf":
         config, tensors = load_gguf(path, tie_word_embeddings=tie_word_embeddings)
         return LoadedCheckpoint(name, config, tensors, tokenizer_from_gguf(open_gguf(path)[1]), path)
@@ -61,6 +59,10 @@ def load_checkpoint(source: str | Path, *, cache_dir: Optional[Path] = None,
         f"cannot load {name!r}: it is neither a model pack name ({', '.join(sorted(MODEL_PACKS))}), "
         "a Hugging Face checkpoint directory (config.json + safetensors) nor a .gguf file"
     )
+
+
+def _tokenizer_if_any(directory: Path) -> Optional[Tokenizer]:
+    return Tokenizer.from_directory(directory) if (directory / TOKENIZER_FILE).is_file() else None
 
 
 def load_tokenizer(source: str | Path, *, cache_dir: Optional[Path] = None) -> Tokenizer:

@@ -52,7 +52,7 @@ def _explicit_spec(spec: str, x_ndim: int, kernel_ndim: int) -> str:
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5))
 def _low_precision_dense(x, kernel, spec, dtype, x_dtype, kernel_dtype):
-    return jnp.einsum(spec, x.astype(dtype), kernel.astype(dtype), preferred_element_type=jnp.float32)
+    return _forward(x, kernel, spec, dtype, x_dtype, kernel_dtype)[0]
 
 
 def _forward(x, kernel, spec, dtype, x_dtype, kernel_dtype):
