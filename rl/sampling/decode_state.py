@@ -1,7 +1,9 @@
 """The decode state of a batch of slots: the KV cache plus, per slot, the token to feed next,
 its position, how many tokens were generated, whether the slot is finished, its PRNG key and
-its sampling settings. A real dataclass (a pytree), passed in and out of the jitted steps."""
+its sampling settings and, under structured decoding, its constraint's automaton state. A real dataclass (a pytree), passed in and out of the jitted steps."""
 from __future__ import annotations
+
+from typing import Optional
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +27,9 @@ class DecodeState:
     settings: SamplingSettings
     max_new_tokens: jax.Array   # [b] int32
     stop_token_ids: jax.Array   # [b, k] int32, padded with NO_STOP_TOKEN
+    # [b] int32 automaton state of each slot's constraint (-1: unconstrained); None when no
+    # slot of the batch has one (`rl.sampling.constraints`).
+    constraint_state: Optional[jax.Array] = None
 
     @property
     def batch_size(self) -> int:

@@ -12,6 +12,9 @@ every row is done); with stop strings it runs in chunks of `stop_check_interval`
 checks the decoded text between chunks. A row that ends on a stop token keeps it as its last
 token (its log-prob matters to training); a row stopped by a stop string is cut after the
 token that completes the string (the text-generation client cuts the text at the string).
+Constraints (`rl.sampling.constraints`): each prompt may carry a `TokenAutomaton`; its row is
+held to the automaton inside the jitted loop. Prompts that appear more than once (n samples
+of one prompt) are prefilled once and their cache copied to each row.
 Randomness: row i uses `rng` folded with i (or the i-th of given per-row keys), and the
 n-th token of a row folds in n, so a prompt decodes the same alone and in a batch.
 """
@@ -26,8 +29,10 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from rl.sampling.constraints import ConstraintTable, TableStack
 from rl.sampling.decode_state import NO_STOP_TOKEN, DecodeState
 from rl.sampling.steps import decode_step, prefill_step
+from rl.sampling.token_automaton import TokenAutomaton
 from rl.sampling.token_selection import SamplingSettings
 
 FINISH_STOP = "stop"
@@ -52,18 +57,19 @@ def _batch_bucket(batch_size: int) -> int:
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
 def _prefill(graphdef, capacity, output_width, state, tokens, lengths, settings, rng_keys, max_new_tokens,
-             stop_token_ids):
+             stop_token_ids, constraint_state, constraint_table, row_source):
     decode_state, first, first_log_probs = prefill_step(
-        graphdef, state, tokens, lengths, settings, rng_keys, max_new_tokens, stop_token_ids, capacity
-    )
-    shape = (tokens.shape[0], output_width)
+        graphdef, state, tokens, lengths, settings, rng_keys, max_new_tokens, stop_token_ids, capacity,
+        constraint_state, constraint_table, row_source)
+    shape = (rng_keys.shape[0], output_width)
     out_tokens = jnp.zeros(shape, jnp.int32).at[:, 0].set(first)
     out_log_probs = jnp.zeros(shape, jnp.float32).at[:, 0].set(first_log_probs)
     return decode_state, out_tokens, out_log_probs
 
 
 @functools.partial(jax.jit, static_argnums=(0,), donate_argnums=(2, 3, 4))
-def _decode_chunk(graphdef, state, decode_state: DecodeState, out_tokens, out_log_probs, max_steps):
+def _decode_chunk(graphdef, state, decode_state: DecodeState, out_tokens, out_log_probs, max_steps,
+                  constraint_table: Optional[ConstraintTable]):
     """Up to `max_steps` decode steps; stops early once every slot is finished."""
     rows = jnp.arange(out_tokens.shape[0])
     last_column = out_tokens.shape[1] - 1
@@ -75,7 +81,7 @@ def _decode_chunk(graphdef, state, decode_state: DecodeState, out_tokens, out_lo
     def advance(carry):
         step, s, tokens_buffer, log_probs_buffer = carry
         index = jnp.minimum(s.num_generated, last_column)
-        s, tokens, log_probs, emitted = decode_step(graphdef, state, s)
+        s, tokens, log_probs, emitted = decode_step(graphdef, state, s, constraint_table)
         tokens_buffer = tokens_buffer.at[rows, index].set(jnp.where(emitted, tokens, tokens_buffer[rows, index]))
         log_probs_buffer = log_probs_buffer.at[rows, index].set(
             jnp.where(emitted, log_probs, log_probs_buffer[rows, index]))
@@ -96,6 +102,8 @@ class Sampler:
         self.prompt_bucket = prompt_bucket
         self.stop_check_interval = stop_check_interval
         self.max_stop_tokens = max_stop_tokens
+        self._tables = TableStack()
+        self.logits_width = int(nnx.merge(graphdef, state).config.vocab_size)
 
     @classmethod
     def from_model(cls, model: nnx.Module, **kwargs) -> "Sampler":
@@ -119,8 +127,10 @@ class Sampler:
     def sample(self, prompts: Sequence[Sequence[int]], *, max_new_tokens: int, temperature: float = 0.0,
                top_p: float = 1.0, top_k: int = 0, stop_token_ids: Sequence[int] = (),
                stop_strings: Sequence[str] = (), detokenize: Optional[Callable[[Sequence[int]], str]] = None,
-               rng: Optional[jax.Array] = None) -> SampleOutput:
-        """Decode every prompt (a list of token ids) for up to max_new_tokens new tokens."""
+               rng: Optional[jax.Array] = None,
+               constraints: Optional[Sequence[Optional[TokenAutomaton]]] = None) -> SampleOutput:
+        """Decode every prompt (a list of token ids) for up to max_new_tokens new tokens;
+        `constraints[i]`, where given and not None, holds prompt i's reply to its automaton."""
         if not prompts:
             return SampleOutput([], [], [], [])
         if any(len(p) == 0 for p in prompts):
@@ -132,15 +142,31 @@ class Sampler:
         if len(stop_token_ids) > self.max_stop_tokens:
             raise ValueError(f"at most {self.max_stop_tokens} stop token ids are supported, got {len(stop_token_ids)}")
 
+        if constraints is not None and len(constraints) != len(prompts):
+            raise ValueError(f"{len(constraints)} constraints for {len(prompts)} prompts; give one per prompt (or None)")
+
         batch_size = len(prompts)
         bucket = _batch_bucket(batch_size)
         prompt_length = _round_up(max(len(p) for p in prompts), self.prompt_bucket)
         capacity = prompt_length + max_new_tokens
-        tokens = np.full((bucket, prompt_length), self.pad_id, np.int32)
-        lengths = np.zeros((bucket,), np.int32)
-        for row, prompt in enumerate(prompts):
+        distinct = list(dict.fromkeys(tuple(p) for p in prompts))
+        row_source = None
+        if len(distinct) < batch_size:  # prefill each distinct prompt once
+            position = {prompt: index for index, prompt in enumerate(distinct)}
+            padded = _batch_bucket(len(distinct) + (bucket > batch_size))
+            row_source = np.full((bucket,), len(distinct), np.int32)   # padding rows: an empty prompt
+            row_source[:batch_size] = [position[tuple(p)] for p in prompts]
+            row_source = jnp.asarray(row_source)
+        else:
+            padded = bucket
+        tokens = np.full((padded, prompt_length), self.pad_id, np.int32)
+        lengths = np.zeros((padded,), np.int32)
+        for row, prompt in enumerate(distinct if row_source is not None else prompts):
             tokens[row, : len(prompt)] = prompt
             lengths[row] = len(prompt)
+        table, initial_states = self._tables.build(list(constraints or [None] * batch_size)
+                                                   + [None] * (bucket - batch_size))
+        constraint_state = None if table is None else jnp.asarray(initial_states)
         stops = np.full((bucket, self.max_stop_tokens), NO_STOP_TOKEN, np.int32)
         stops[:, : len(stop_token_ids)] = np.asarray(stop_token_ids, np.int32)
         settings = SamplingSettings.uniform(bucket, temperature, top_p, top_k)
@@ -148,13 +174,14 @@ class Sampler:
         decode_state, out_tokens, out_log_probs = _prefill(
             self.graphdef, capacity, max_new_tokens, self.state, jnp.asarray(tokens), jnp.asarray(lengths),
             settings, self._row_keys(rng, batch_size, bucket), jnp.full((bucket,), max_new_tokens, jnp.int32),
-            jnp.asarray(stops),
+            jnp.asarray(stops), constraint_state, table, row_source,
         )
         stop_string_cut: dict[int, int] = {}
         checked_final: set[int] = set()
         if not stop_strings:
             decode_state, out_tokens, out_log_probs = _decode_chunk(
-                self.graphdef, self.state, decode_state, out_tokens, out_log_probs, jnp.int32(max_new_tokens))
+                self.graphdef, self.state, decode_state, out_tokens, out_log_probs, jnp.int32(max_new_tokens),
+                table)
         else:
             while True:
                 decode_state, stop_string_cut = self._cut_at_stop_strings(
@@ -163,7 +190,7 @@ class Sampler:
                     break
                 decode_state, out_tokens, out_log_probs = _decode_chunk(
                     self.graphdef, self.state, decode_state, out_tokens, out_log_probs,
-                    jnp.int32(self.stop_check_interval))
+                    jnp.int32(self.stop_check_interval), table)
 
         counts = np.asarray(decode_state.num_generated)
         stopped = np.asarray(decode_state.stopped)
