@@ -20,6 +20,9 @@ text every reply is made to start with (`GenerationRequest.response_prefix`), e.
 "```python\n" to start in the code block; the recorded transcript and the parser see prefix
 + completion. For the 0.5B pack it trades "no python block" for missing input and hint
 blocks, no gain in valid instances (docs/RESULTS.md), so the default is none.
+`constrained` (teacher) decodes every reply under its environment's output skeleton
+(structured decoding: data_gen/environments/skeletons.py): the python block with the
+required functions, then exactly the input blocks f's signature asks for and the message.
 M (student attempts per instance) lives in `data_gen`.
 """
 from __future__ import annotations
@@ -33,6 +36,7 @@ def _backend_config(temperature: float, max_new_tokens: int) -> ml_collections.C
     config = ml_collections.ConfigDict()
     config.backend = "in_process"               # one of BACKENDS
     config.model = "qwen2.5-coder-0.5b-instruct"
+    config.dtype = ""                            # in_process: compute dtype ("" keeps the checkpoint's; "bfloat16")
     config.address = ""                          # jetstream: "127.0.0.1:9000"; openai: "http://127.0.0.1:8000"
     config.api_key_env = "OPENAI_API_KEY"        # openai only; unset variable: no Authorization header
     config.temperature = temperature
@@ -41,8 +45,10 @@ def _backend_config(temperature: float, max_new_tokens: int) -> ml_collections.C
     config.max_new_tokens = max_new_tokens
     config.reasoning_effort = ""                 # paper: "high" (teacher) / "low" (student)
     config.response_prefix = ""                  # e.g. "```python\n": the reply starts in the code block
+    config.constrained = False                   # teacher: decode replies under each environment's skeleton
     config.timeout_s = 600.0                     # per remote call
     config.max_concurrency = 8                   # remote calls in flight per client
+    config.constraint_field = "guided_regex"     # openai: the body field for a regex (vLLM; SGLang: "regex")
     config.retry = ml_collections.ConfigDict()
     config.retry.max_attempts = 5
     config.retry.initial_backoff_s = 1.0

@@ -54,7 +54,8 @@ def make_text_generator(section: ml_collections.ConfigDict) -> TextGenerator:
             str(section.address), model=str(section.model),
             api_key=os.environ.get(str(section.api_key_env), "") if section.api_key_env else "",
             timeout_s=float(section.timeout_s), retry=retry_policy(section),
-            max_concurrency=int(section.max_concurrency))
+            max_concurrency=int(section.max_concurrency),
+            constraint_field=str(section.get("constraint_field", "guided_regex")))
     if backend == "jetstream":
         from rl.generation.jetstream_client import JetStreamClient
 
@@ -65,7 +66,7 @@ def make_text_generator(section: ml_collections.ConfigDict) -> TextGenerator:
     if backend == "in_process":
         from rl.generation.in_process import InProcessGenerator
 
-        return InProcessGenerator.from_checkpoint(str(section.model))
+        return InProcessGenerator.from_checkpoint(str(section.model), dtype=str(section.get("dtype", "")) or None)
     from configs.sections.teacher import BACKENDS
 
     raise ValueError(f"unknown text-generation backend {backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -7,7 +7,13 @@ row's tokens independent of its batch-mates, so a request gives the same complet
 or batched with others. Stop strings: the text is cut before the first stop string (as
 OpenAI-compatible servers do); `token_ids`/`logprobs` keep the tokens up to the one that
 completed it. `extra` fields are accepted and ignored (they steer remote servers only).
-The async twin runs the same work on a worker thread; one lock serialises device use.
+Constraints (`GenerationRequest.constraint`) are compiled to token automata against this
+tokenizer (`rl.sampling.token_automaton`, cached) and enforced inside the sampler's jitted
+loop; rows with and without constraints share a batch.
+The async twin batches: requests that arrive while the device is busy wait and then run
+together in one `generate` call (so concurrent teacher or student calls of many families
+share a prefill and a decode loop instead of queueing at batch 1). One lock serialises
+device use.
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from rl.generation.rendering import prompt_token_ids
 from rl.generation.types import Completion, GenerationRequest, GenerationResult
 from rl.loaders.tokenizer import Tokenizer
 from rl.sampling.sampler import Sampler
+from rl.sampling.token_automaton import ConstraintVocabulary, TokenAutomaton, compile_regex
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +39,7 @@ class _Row:
     sample_index: int
     prompt_ids: tuple[int, ...]
     seed: int
+    constraint: Optional[str] = None
 
 
 def _settings_key(request: GenerationRequest) -> tuple:
@@ -59,6 +67,16 @@ class InProcessGenerator:
         self.max_batch_size = max_batch_size
         self.max_context = max_context
         self._device_lock = threading.Lock()
+        self._vocabulary: Optional[ConstraintVocabulary] = None
+        self._pending: list[tuple[Sequence[GenerationRequest], asyncio.AbstractEventLoop, asyncio.Future]] = []
+        self._pending_lock = threading.Lock()
+        self._draining = False
+
+    def automaton(self, regex: str) -> TokenAutomaton:
+        """The token automaton of `regex` for this model (compiled once, cached on disk)."""
+        if self._vocabulary is None:
+            self._vocabulary = ConstraintVocabulary.of(self.tokenizer, self.sampler.logits_width)
+        return compile_regex(regex, self._vocabulary)
 
     @classmethod
     def from_checkpoint(cls, source: str, *, dtype: Optional[str] = None, max_batch_size: int = 32,
@@ -92,8 +110,11 @@ class InProcessGenerator:
                     f"request {request_index}: {len(prompt)} prompt tokens + max_new_tokens "
                     f"{request.max_new_tokens} exceed the model's context of {self.max_context} tokens; "
                     "shorten the prompt or lower max_new_tokens")
+            if request.constraint:
+                self.automaton(request.constraint)   # a bad regex fails here, before any decoding
             for sample_index in range(request.n):
-                rows_by_settings[_settings_key(request)].append(_Row(request_index, sample_index, prompt, request.seed))
+                rows_by_settings[_settings_key(request)].append(
+                    _Row(request_index, sample_index, prompt, request.seed, request.constraint or None))
 
         completions: dict[tuple[int, int], Completion] = {}
         for settings, rows in rows_by_settings.items():
@@ -110,18 +131,51 @@ class InProcessGenerator:
         ]
 
     async def agenerate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
-        return await asyncio.to_thread(self.generate, requests)
+        """Queue `requests`; one worker thread runs everything queued so far as one batch."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._pending_lock:
+            self._pending.append((list(requests), loop, future))
+            start = not self._draining
+            self._draining = True
+        if start:
+            threading.Thread(target=self._drain, name="in-process-generate", daemon=True).start()
+        return await future
+
+    def _drain(self) -> None:
+        while True:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    self._draining = False
+                    return
+            merged = [request for requests, _, _ in batch for request in requests]
+            try:
+                results = self.generate(merged)
+            except Exception:  # one caller's bad request must not fail the others: run each alone
+                for requests, loop, future in batch:
+                    try:
+                        loop.call_soon_threadsafe(_settle, future, self.generate(requests), None)
+                    except Exception as error:
+                        loop.call_soon_threadsafe(_settle, future, None, error)
+                continue
+            start = 0
+            for requests, loop, future in batch:
+                loop.call_soon_threadsafe(_settle, future, results[start:start + len(requests)], None)
+                start += len(requests)
 
     def _sample(self, rows: Sequence[_Row], max_new_tokens: int, temperature: float, top_p: float, top_k: int,
                 stop: tuple[str, ...]) -> list[Completion]:
         keys = jax.numpy.stack([
             jax.random.fold_in(jax.random.key(row.seed), row.sample_index) for row in rows
         ])
+        constraints = [self.automaton(row.constraint) if row.constraint else None for row in rows]
         with self._device_lock:
             output = self.sampler.sample(
                 [list(row.prompt_ids) for row in rows], max_new_tokens=max_new_tokens, temperature=temperature,
                 top_p=top_p, top_k=top_k, stop_token_ids=self.tokenizer.stop_token_ids, stop_strings=stop,
                 detokenize=self.tokenizer.decode if stop else None, rng=keys,
+                constraints=constraints if any(c is not None for c in constraints) else None,
             )
         completions = []
         for row, tokens, log_probs, reason in zip(rows, output.tokens, output.log_probs, output.finish_reasons):
@@ -135,3 +189,12 @@ class InProcessGenerator:
                 logprobs=tuple(float(value) for value in np.asarray(log_probs, np.float64)),
             ))
         return completions
+
+
+def _settle(future: asyncio.Future, result, error: Optional[BaseException]) -> None:
+    if future.done():   # the caller was cancelled
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

@@ -3,7 +3,8 @@
 The client applies the model's chat template, tokenizes and detokenizes itself (sending
 token ids, so the server never splits a multi-byte character across tokens), and asks
 for each of a request's n samples with its own call. Sampling settings travel as call
-metadata (`rl.jetstream.request_sampling`), which our server reads; a stock JetStream
+metadata (`rl.jetstream.request_sampling`), the structured-decoding constraint among them,
+which our server reads; a stock JetStream
 server ignores them and samples with its own settings. Stop strings are checked on the
 decoded stream; once one appears the call is cancelled and the text cut before it.
 
@@ -95,7 +96,8 @@ class JetStreamClient:
 
     def _stream(self, request: GenerationRequest, prompt_ids: list[int], index: int) -> Completion:
         sampling = RequestSampling(temperature=request.temperature, top_p=request.top_p,
-                                   top_k=request.top_k, seed=request.seed, sample_index=index)
+                                   top_k=request.top_k, seed=request.seed, sample_index=index,
+                                   constraint=request.constraint or "")
         call = self._stub.Decode(
             jetstream_pb2.DecodeRequest(
                 max_tokens=request.max_new_tokens,

@@ -4,7 +4,9 @@ vLLM and SGLang serve the paper's GPT-OSS-120B teacher through this API. Chat re
 to `/v1/chat/completions`, raw prompts to `/v1/completions`; `n`, `max_tokens`,
 `temperature`, `top_p`, `stop` and `seed` map onto the standard fields, `top_k` (a vLLM
 and SGLang extension) is sent only when set, and `GenerationRequest.extra` (for example
-`{"reasoning_effort": "low"}`) is merged into the body as is. Uses only the standard
+`{"reasoning_effort": "low"}`) is merged into the body as is. A request's `constraint`
+(a regex) goes into the server's structured-output field, named by `constraint_field`
+("guided_regex" for vLLM's OpenAI server; SGLang reads "regex"). Uses only the standard
 library (urllib), so it adds no dependency.
 
 Departures: the API reports completion tokens only summed over the n choices; each
@@ -28,7 +30,11 @@ from rl.generation.types import Completion, GenerationRequest, GenerationResult
 _RETRIABLE_HTTP_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
-def request_body(request: GenerationRequest, model: str) -> dict[str, Any]:
+DEFAULT_CONSTRAINT_FIELD = "guided_regex"
+
+
+def request_body(request: GenerationRequest, model: str,
+                 constraint_field: str = DEFAULT_CONSTRAINT_FIELD) -> dict[str, Any]:
     """The JSON body for one request (chat or raw completion)."""
     body: dict[str, Any] = {
         "model": model,
@@ -51,6 +57,8 @@ def request_body(request: GenerationRequest, model: str) -> dict[str, Any]:
         body["stop"] = list(request.stop)
     if request.top_k > 0:
         body["top_k"] = request.top_k
+    if request.constraint:
+        body[constraint_field] = request.constraint
     body.update(request.extra)
     return body
 
@@ -106,6 +114,7 @@ class OpenAICompatibleClient:
         timeout_s: float = 600.0,
         retry: RetryPolicy = RetryPolicy(),
         max_concurrency: int = 8,
+        constraint_field: str = DEFAULT_CONSTRAINT_FIELD,
     ):
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(
@@ -117,6 +126,7 @@ class OpenAICompatibleClient:
         self._api_key = api_key
         self.timeout_s = timeout_s
         self.retry = retry
+        self.constraint_field = constraint_field
         self._runner = BoundedRunner(max_concurrency, "openai-client")
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
@@ -131,7 +141,7 @@ class OpenAICompatibleClient:
     def _generate_one(self, request: GenerationRequest) -> GenerationResult:
         chat = request.messages is not None
         url = self.base_url + ("/v1/chat/completions" if chat else "/v1/completions")
-        body = json.dumps(request_body(request, self.model)).encode()
+        body = json.dumps(request_body(request, self.model, self.constraint_field)).encode()
         payload = call_with_retries(
             lambda: self._post(url, body), self.retry, f"OpenAI-compatible server at {url}")
         return parse_response(payload, chat)

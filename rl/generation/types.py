@@ -21,7 +21,11 @@ class GenerationRequest:
     {"reasoning_effort": "low"} for an OpenAI-compatible server). `response_prefix` (chat
     requests only) is text the assistant's reply is made to start with: it is placed after
     the chat template's generation prompt and the model continues it; completions do not
-    repeat it (prepend it to read the whole reply).
+    repeat it (prepend it to read the whole reply). `constraint` is a regular expression the
+    completion (the text after `response_prefix`) must match in full: structured decoding,
+    enforced on the device by the in-process and JetStream backends and sent as the server's
+    structured-output field by the OpenAI-compatible client; a reply cut by max_new_tokens is
+    a prefix of a match with finish reason "length".
     """
 
     messages: Optional[tuple[Message, ...]] = None
@@ -35,6 +39,7 @@ class GenerationRequest:
     seed: int = 0
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     response_prefix: str = ""
+    constraint: Optional[str] = None
 
     def __post_init__(self):
         if (self.messages is None) == (self.prompt is None):
