@@ -35,12 +35,13 @@ from data_gen import output_layout, turn_policy
 from data_gen.contamination import ContaminationIndex
 from data_gen.environments import (GradingItem, ProblemProvenance, Rejection, SyntheticEnvironment, TeacherContext,
                                    grade_async, validate_async)
-from data_gen.environments.base import RELATION_OF_TURN
+from data_gen.environments.base import RELATION_OF_TURN, Instance
+from data_gen.environments.skeletons import generate_in_skeleton
 from data_gen.records import Attempt, Chain, Family, Problem, RejectionReason
 from data_gen.seeds import Seed
 from data_gen.shards import ShardWriter, read_records
 from data_gen.summary import GradedAttempt, summarize
-from rl.generation.types import GenerationRequest, TextGenerator
+from rl.generation.types import Completion, GenerationRequest, TextGenerator
 
 
 class TeacherUnavailableError(RuntimeError):
@@ -57,19 +58,32 @@ class Sampling:
     max_new_tokens: int = 512
     reasoning_effort: str = ""
     response_prefix: str = ""
+    constrained: bool = False   # teacher replies decoded under the environment's skeleton
 
     @classmethod
     def from_config(cls, section: ml_collections.ConfigDict) -> "Sampling":
         return cls(temperature=float(section.temperature), top_p=float(section.top_p), top_k=int(section.top_k),
                    max_new_tokens=int(section.max_new_tokens),
                    reasoning_effort=str(section.get("reasoning_effort", "") or ""),
-                   response_prefix=str(section.get("response_prefix", "") or ""))
+                   response_prefix=str(section.get("response_prefix", "") or ""),
+                   constrained=bool(section.get("constrained", False)))
 
     def request(self, messages, n: int, seed: int) -> GenerationRequest:
         extra = {"reasoning_effort": self.reasoning_effort} if self.reasoning_effort else {}
         return GenerationRequest(messages=tuple(messages), n=n, max_new_tokens=self.max_new_tokens,
                                  temperature=self.temperature, top_p=self.top_p, top_k=self.top_k, seed=seed,
                                  extra=extra, response_prefix=self.response_prefix)
+
+
+def read_teacher_reply(environment: SyntheticEnvironment, text: str, finish_reason: str,
+                       constrained: bool) -> "Instance | Rejection":
+    """Parse a teacher reply; a reply cut by the token limit is `truncated` when it does not
+    parse, and always when it was decoded under a skeleton (then its last block is unfinished)."""
+    outcome = environment.parse_teacher(text)
+    if finish_reason == "length" and (constrained or isinstance(outcome, Rejection)):
+        detail = outcome.diagnostic if isinstance(outcome, Rejection) else "the reply stops inside its last block"
+        return Rejection(RejectionReason.TRUNCATED, f"the reply reached the token limit: {detail}"[:300])
+    return outcome
 
 
 def stable_seed(*parts: str) -> int:
@@ -158,13 +172,13 @@ class DataGenPipeline:
 
         request = self.teacher_sampling.request(environment.render_teacher_prompt(kind, context), 1,
                                                 stable_seed(attempt_id))
-        completion = (await self._call(self.teacher, request, "teacher", attempt_id)).completions[0]
+        completion = await self._teacher_completion(environment, request, attempt_id)
         text = request.response_prefix + completion.text      # the whole reply, as later turns replay it
         base = dict(attempt_id=attempt_id, arm=arm, environment=environment.name, seed_id=seed.seed_id, turn=turn,
                     turn_kind=kind, raw_text=text, prompt_tokens=completion.prompt_tokens,
                     completion_tokens=completion.completion_tokens)
 
-        outcome = environment.parse_teacher(text)
+        outcome = read_teacher_reply(environment, text, completion.finish_reason, self.teacher_sampling.constrained)
         if not isinstance(outcome, Rejection):
             provenance = ProblemProvenance(
                 family_id=family_id, parent_id=parent_id, turn=turn, relation=RELATION_OF_TURN[kind],
@@ -216,6 +230,18 @@ class DataGenPipeline:
         rewards = await grade_async([GradingItem(environment, problem, text) for text in texts], self.executor)
         graded = [GradedAttempt(text, r.reward == 1, r.reason) for text, r in zip(texts, rewards)]
         return summarize(graded, token_budget=int(self.config.summary_token_budget))
+
+    async def _teacher_completion(self, environment: SyntheticEnvironment, request: GenerationRequest,
+                                  attempt_id: str) -> Completion:
+        if not self.teacher_sampling.constrained:
+            return (await self._call(self.teacher, request, "teacher", attempt_id)).completions[0]
+        try:
+            return await generate_in_skeleton(self.teacher, request, environment.skeleton)
+        except Exception as error:  # the client has already retried with backoff
+            raise TeacherUnavailableError(
+                f"the teacher failed on {attempt_id} after its retries ({type(error).__name__}: {error}). "
+                f"Everything produced so far is saved in {self.output_dir}; rerun the same command to resume."
+            ) from error
 
     async def _call(self, client: TextGenerator, request: GenerationRequest, role: str, what: str):
         try:

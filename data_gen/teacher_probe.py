@@ -11,6 +11,7 @@ compare prompt versions on the same seeds.
 """
 from __future__ import annotations
 
+import asyncio
 import collections
 import json
 import os
@@ -25,7 +26,7 @@ def probe(config) -> dict:
     from data_gen.environments.validation import validate_many
     from data_gen.main import make_seeds
     from rl.generation.factory import make_text_generator
-    from data_gen.pipeline import Sampling
+    from data_gen.pipeline import Sampling, read_teacher_reply
     from sandbox.executor import SandboxExecutor
 
     section = config.data_gen
@@ -41,8 +42,10 @@ def probe(config) -> dict:
             requests = [sampling.request(environment.render_teacher_prompt("seed", TeacherContext(seed_text=seed.text)),
                                          1, index) for index, seed in enumerate(seeds)]
             started = time.monotonic()
-            texts = [sampling.response_prefix + result.completions[0].text for result in teacher.generate(requests)]
-            parsed = [environment.parse_teacher(text) for text in texts]
+            completions = asyncio.run(_complete_all(teacher, requests, environment, sampling.constrained))
+            texts = [sampling.response_prefix + completion.text for completion in completions]
+            parsed = [read_teacher_reply(environment, text, completion.finish_reason, sampling.constrained)
+                      for text, completion in zip(texts, completions)]
             instances = [(i, p) for i, p in enumerate(parsed) if not isinstance(p, Rejection)]
             validated = validate_many(environment, [p for _, p in instances], executor,
                                       [ProblemProvenance() for _ in instances])
@@ -52,7 +55,8 @@ def probe(config) -> dict:
             reasons = collections.Counter(o.reason for o in outcomes if isinstance(o, Rejection))
             valid = sum(not isinstance(o, Rejection) for o in outcomes)
             results[name] = {"calls": len(texts), "valid": valid, "rejections": dict(reasons.most_common()),
-                             "seconds": round(time.monotonic() - started, 1)}
+                             "seconds": round(time.monotonic() - started, 1),
+                             "completion_tokens": sum(c.completion_tokens for c in completions)}
             for seed, text, outcome in zip(seeds, texts, outcomes):
                 rejected = isinstance(outcome, Rejection)
                 log.write(json.dumps({"environment": name, "seed_id": seed.seed_id, "raw_text": text,
@@ -65,14 +69,31 @@ def probe(config) -> dict:
     return results
 
 
-def main(config) -> None:
-    from data_gen.environments.prompts import PROMPT_VERSION
+async def _complete_all(teacher, requests, environment, constrained: bool):
+    """Every request at once (the in-process client batches what arrives together)."""
+    from data_gen.environments.skeletons import generate_in_skeleton
 
+    async def one(request):
+        if constrained:
+            return await generate_in_skeleton(teacher, request, environment.skeleton)
+        return (await teacher.agenerate([request]))[0].completions[0]
+
+    return await asyncio.gather(*(one(request) for request in requests))
+
+
+def main(config) -> None:
     results = probe(config)
-    print(f"teacher {config.teacher.model}, prompts {PROMPT_VERSION}, response prefix "
+    from rl.evaluation.intervals import wilson_interval
+
+    print(f"teacher {config.teacher.model}, prompts {config.environments.prompt_version}, constrained "
+          f"{bool(config.teacher.get('constrained', False))}, response prefix "
           f"{config.teacher.get('response_prefix', '')!r}, {config.data_gen.num_seeds} seeds")
     for name, row in results.items():
-        print(f"{name}: {row['valid']}/{row['calls']} valid in {row['seconds']} s; rejections {row['rejections']}")
+        low, high = wilson_interval(row["valid"], row["calls"])
+        per_valid = f"{row['seconds'] / row['valid']:.1f} s" if row["valid"] else "n/a"
+        print(f"{name}: {row['valid']}/{row['calls']} valid ({row['valid'] / max(row['calls'], 1):.0%}, 95% "
+              f"[{low:.0%}, {high:.0%}]) in {row['seconds']} s ({per_valid} per valid instance, "
+              f"{row['completion_tokens']} tokens); rejections {row['rejections']}")
 
 
 if __name__ == "__main__":

@@ -33,10 +33,21 @@ TEMPLATE = prompts.TeacherTemplate(
                    "for example:\n```input\n[3, 1, 2], 2\n```"),
 )
 
+TEMPLATE_V2 = prompts.TeacherTemplate(
+    task=("Write an ABDUCTION puzzle inspired by the snippet: a deterministic Python function `f` that does a "
+          "small but non-trivial computation, and one input for it. A solver sees f and the output f returns "
+          "on your input, and must find an input that produces that output. " + prompts.V2_FUNCTION_RULES
+          + " Do not write the output: it is computed by running f."),
+    output_format=("Exactly these fenced blocks, nothing else: one ```python block defining f; then one "
+                   "```input block " + prompts.V2_ARGUMENTS_TEXT + "."),
+    system=prompts.SYSTEM_PROMPT_V2,
+)
+TEMPLATES = {"v1": TEMPLATE, "v2": TEMPLATE_V2}
+
 
 class AbductionEnvironment(TeacherWrittenEnvironment):
     name = "abduction"
-    template = TEMPLATE
+    templates = TEMPLATES
 
     def __init__(self, config=None):
         super().__init__(config)

@@ -33,6 +33,17 @@ TEMPLATE = prompts.TeacherTemplate(
                    "for example:\n```input\n[3, 1, 2], 2\n```"),
 )
 
+TEMPLATE_V2 = prompts.TeacherTemplate(
+    task=("Write a DEDUCTION puzzle inspired by the snippet: a deterministic Python function `f` that does a "
+          "small but non-trivial computation, and one input for it. A solver sees f and the input and must "
+          "predict the output by reasoning, without running the code. " + prompts.V2_FUNCTION_RULES
+          + " Do not write the output: it is computed by running f."),
+    output_format=("Exactly these fenced blocks, nothing else: one ```python block defining f; then one "
+                   "```input block " + prompts.V2_ARGUMENTS_TEXT + "."),
+    system=prompts.SYSTEM_PROMPT_V2,
+)
+TEMPLATES = {"v1": TEMPLATE, "v2": TEMPLATE_V2}
+
 
 def plan_single_input_validation(environment, instance: Instance,
                                   provenance: ProblemProvenance) -> "ValidationPlan | Rejection":
@@ -54,7 +65,7 @@ def plan_single_input_validation(environment, instance: Instance,
 
 class DeductionEnvironment(TeacherWrittenEnvironment):
     name = "deduction"
-    template = TEMPLATE
+    templates = TEMPLATES
 
     def plan_validation(self, instance: Instance, provenance: ProblemProvenance) -> "ValidationPlan | Rejection":
         return plan_single_input_validation(self, instance, provenance)

@@ -69,10 +69,24 @@ TEMPLATE = prompts.TeacherTemplate(
                    "for example:\n```witness\n[3, 1, 2], 2\n```"),
 )
 
+TEMPLATE_V2 = prompts.TeacherTemplate(
+    task=("Write a FUZZING puzzle inspired by the snippet: a Python function `f` with a subtle bug on some "
+          "inputs, a function `pre_test_f` returning True when an input is valid for f, and a function "
+          "`test_f` returning True when f behaves correctly on an input (it may call f and compare with a "
+          "simple correct computation). All three take the same parameters. Also give a witness: one input "
+          "for which pre_test_f returns True and test_f does not. A solver sees the three functions, not the "
+          "witness, and must find such an input. " + prompts.V2_FUNCTION_RULES),
+    output_format=("Exactly these fenced blocks, nothing else: one ```python block defining f, then "
+                   "pre_test_f, then test_f; then one ```witness block "
+                   + prompts.V2_ARGUMENTS_TEXT.replace("of f", "of pre_test_f") + "."),
+    system=prompts.SYSTEM_PROMPT_V2,
+)
+TEMPLATES = {"v1": TEMPLATE, "v2": TEMPLATE_V2}
+
 
 class FuzzingEnvironment(TeacherWrittenEnvironment):
     name = "fuzzing"
-    template = TEMPLATE
+    templates = TEMPLATES
     required_functions = ("f", "pre_test_f", "test_f")
     input_function = "pre_test_f"
     needs_witness = True

@@ -38,16 +38,27 @@ TEMPLATE = prompts.TeacherTemplate(
                    "```message\nA one or two sentence hint, without code.\n```"),
 )
 
+TEMPLATE_V2 = prompts.TeacherTemplate(
+    task=("Write an INDUCTION puzzle inspired by the snippet: a deterministic Python function `f` that does a "
+          "small but non-trivial computation, {min_inputs} diverse inputs for f that together reveal what it "
+          "does, and a hint message in words for a solver who sees the message and some input/output pairs and "
+          "must write f. " + prompts.V2_FUNCTION_RULES + " Do not write the outputs: they are computed by "
+          "running f."),
+    output_format=("Exactly these fenced blocks, nothing else: one ```python block defining f; then "
+                   "{min_inputs} ```input blocks, each " + prompts.V2_ARGUMENTS_TEXT + "; then one ```message "
+                   "block with a one-sentence hint about what f does, in words, without code."),
+    system=prompts.SYSTEM_PROMPT_V2,
+)
+TEMPLATES = {"v1": TEMPLATE, "v2": TEMPLATE_V2}
+
 
 class InductionEnvironment(TeacherWrittenEnvironment):
     name = "induction"
     needs_message = True
+    templates = TEMPLATES
 
     def __init__(self, config=None):
         super().__init__(config)
-        count = int(self.config.min_inputs)
-        self.template = prompts.TeacherTemplate(TEMPLATE.task.format(min_inputs=count),
-                                                TEMPLATE.output_format.format(min_inputs=count))
         self.visible_fraction = float(self.config.visible_fraction)
 
     def num_visible(self, count: int) -> int:

@@ -21,13 +21,22 @@ from data_gen.environments.base import TURN_KINDS, TeacherContext
 from data_gen.records import Problem
 from rl.generation.types import Message
 
-PROMPT_VERSION = "v1"
+PROMPT_VERSIONS = ("v1", "v2")
+"""v1: reasoning then blocks, with an example input literal. v2: blocks only, nothing a small
+model can copy as a literal, every name imported or defined (for constrained decoding)."""
 
 SYSTEM_PROMPT = (
     "You are an expert Python programmer who writes programming puzzles for training other "
     "programmers. You think briefly, then answer exactly in the requested format with fenced "
     "blocks. Use only the Python standard library. Functions must be deterministic, fast, "
     "and take and return plain data (numbers, strings, lists, tuples, dicts, sets, booleans, None)."
+)
+
+SYSTEM_PROMPT_V2 = (
+    "You are an expert Python programmer who writes programming puzzles for training other "
+    "programmers. Answer only with the requested fenced blocks. Use only the Python standard library. "
+    "Functions must be deterministic, fast, and take and return plain data (numbers, strings, lists, "
+    "tuples, dicts, sets, booleans, None)."
 )
 
 TARGET_BAND_TEXT = "between 35% and 65% of attempts"
@@ -52,6 +61,17 @@ class TeacherTemplate:
 
     task: str
     output_format: str
+    system: str = SYSTEM_PROMPT
+
+    def formatted(self, **values) -> "TeacherTemplate":
+        """The template with its placeholders (e.g. {min_inputs}) filled in."""
+        return TeacherTemplate(self.task.format(**values), self.output_format.format(**values), self.system)
+
+
+V2_FUNCTION_RULES = ("Do not copy the snippet: write a new, small function, and import or define every name "
+                     "it uses.")
+V2_ARGUMENTS_TEXT = ("holding the arguments of one call of f: exactly one Python literal per parameter of f, "
+                     "separated by commas (no variable names, no calls)")
 
 
 def first_turn_text(template: TeacherTemplate, seed_text: str) -> str:
@@ -86,7 +106,7 @@ def render_teacher_messages(template: TeacherTemplate, turn_kind: str, context: 
     """Chat messages for one teacher turn (see the module docstring for their shape)."""
     if turn_kind not in TURN_KINDS:
         raise ValueError(f"unknown teacher turn kind {turn_kind!r}; known: {', '.join(TURN_KINDS)}")
-    first = (Message("system", SYSTEM_PROMPT), Message("user", first_turn_text(template, context.seed_text)))
+    first = (Message("system", template.system), Message("user", first_turn_text(template, context.seed_text)))
     if turn_kind in ("seed", "single_turn"):
         return first
     previous = context.previous_text or previous_instance_text

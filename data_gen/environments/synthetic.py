@@ -17,6 +17,7 @@ from data_gen.environments import prompts
 from data_gen.environments.base import (Instance, ProblemProvenance, Rejection, SyntheticEnvironment,
                                         TeacherContext)
 from data_gen.environments.instance_reader import InstanceRequirements, read_instance
+from data_gen.environments.skeletons import OutputSkeleton
 from data_gen.records import Problem, TeacherMeta, content_id
 from rl.generation.types import Message
 from sandbox.types import Limits
@@ -40,7 +41,7 @@ def normalised_code(code: str) -> str:
 class TeacherWrittenEnvironment(SyntheticEnvironment):
     """Shared machinery of induction, deduction, abduction and fuzzing."""
 
-    template: prompts.TeacherTemplate
+    templates: Mapping[str, prompts.TeacherTemplate]   # by prompt version
     required_functions: tuple[str, ...] = ("f",)
     input_function: str = "f"
     needs_message: bool = False
@@ -50,7 +51,11 @@ class TeacherWrittenEnvironment(SyntheticEnvironment):
         root = config if config is not None else get_environments_config()
         self.root_config = root
         self.config = root[self.name]
-        self.prompt_version = f"{self.name}-{root.prompt_version}"
+        version = str(root.prompt_version)
+        if version not in self.templates:
+            raise ValueError(f"unknown environments.prompt_version {version!r}; known: {', '.join(self.templates)}")
+        self.template = self.templates[version].formatted(min_inputs=int(self.config.min_inputs))
+        self.prompt_version = f"{self.name}-{version}"
         self.float_rel_tol = float(root.float_rel_tol)
         self.max_literal_chars = int(root.max_literal_chars)
         self.validation_limits = limits_from_config(self.config.validation_limits)
@@ -67,6 +72,15 @@ class TeacherWrittenEnvironment(SyntheticEnvironment):
         )
 
     # Teacher side -----------------------------------------------------------------
+
+    @property
+    def skeleton(self) -> OutputSkeleton:
+        """The reply's frame for structured decoding, from the same requirements the parser checks."""
+        return OutputSkeleton(
+            functions=self.required_functions, input_function=self.input_function,
+            input_label="witness" if self.needs_witness else "input",
+            input_count=1 if self.needs_witness else self.requirements.min_inputs,
+            message=self.needs_message)
 
     def render_teacher_prompt(self, turn_kind: str, context: TeacherContext) -> tuple[Message, ...]:
         previous = (prompts.describe_problem_for_teacher(context.previous_problem)

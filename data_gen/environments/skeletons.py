@@ -1,0 +1,102 @@
+"""Output skeletons: the frame a teacher's reply must follow, as regular expressions for
+structured decoding (`GenerationRequest.constraint`). Each environment keeps its skeleton
+beside its prompt template, so the format has one source.
+
+A reply is decoded in two parts. The head is the python block: its fences and the `def`
+lines of the required functions, in order, with free bodies (imports and helpers allowed;
+no backticks inside). Once f is written, the tail is built from f's signature: exactly
+`input_count` blocks (labelled `input`, or `witness` for fuzzing), each holding exactly
+one literal per required parameter separated by ", ", then the one-line message block where
+the environment needs one. Constrain the frame, not the thinking: bodies and the message
+are free text.
+
+Literals are held to a loose, small grammar (a number, a quoted string, True/False/None, or
+a bracketed container nested at most two deep with free contents) so the automaton stays at
+a few hundred states; `ast.literal_eval` on the host still decides what the literal is.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+from typing import Optional
+
+from rl.generation.types import Completion, GenerationRequest
+
+_NO_FENCE = r"[^`]"
+_FREE_INSIDE = r"[^\[\]\(\)\{\}\n`]"
+_OPEN, _CLOSE = r"[\[\(\{]", r"[\]\)\}]"
+_INNER = rf"(?:{_FREE_INSIDE}|{_OPEN}{_FREE_INSIDE}*{_CLOSE})*"
+LITERAL = (r"(?:-?[0-9][0-9._eE+-]*|'[^'\n`\\]*'|\"[^\"\n`\\]*\"|True|False|None"
+           rf"|{_OPEN}{_INNER}{_CLOSE})")
+"""One argument literal, loosely: a number, a quoted string, True/False/None, or a bracketed
+container nested at most two deep with free contents (the host's literal_eval decides)."""
+
+MESSAGE_LINE = r"[^`\n]+"
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputSkeleton:
+    """The fenced blocks of one environment's teacher reply."""
+
+    functions: tuple[str, ...] = ("f",)        # defined in this order in the python block
+    input_function: str = "f"                  # whose required parameters the input literals fill
+    input_label: str = "input"                 # "input", or "witness" (fuzzing)
+    input_count: int = 1                       # exact number of input blocks
+    message: bool = False                      # a ```message block after the inputs
+
+    def head_regex(self) -> str:
+        """The python block with the required definitions; the reply's first part."""
+        defs = "".join(rf"{_NO_FENCE}*def {re.escape(name)}\(" for name in self.functions)
+        return rf"```python\n{defs}{_NO_FENCE}*\n```\n"
+
+    def tail_regex(self, arity: Optional[int]) -> str:
+        """The input blocks (one literal per parameter; any number of literals, at least one,
+        when the arity is unknown) and the message block; the reply's second part."""
+        if arity is None or arity < 1:
+            arguments = rf"{LITERAL}(?:, {LITERAL})*"
+        else:
+            arguments = ", ".join([LITERAL] * arity)
+        block = rf"```{self.input_label}\n{arguments}\n```"
+        blocks = "\n".join([block] * self.input_count)
+        if self.message:
+            blocks += rf"\n```message\n{MESSAGE_LINE}\n```"
+        return blocks
+
+    def arity_of(self, head_text: str) -> Optional[int]:
+        """The number of required positional parameters of `input_function` in the head, or
+        None when it does not parse or takes *args."""
+        code = head_text.strip()
+        code = code[len("```python"):] if code.startswith("```python") else code
+        code = code[: code.rfind("```")] if code.rstrip().endswith("```") else code
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == self.input_function:
+                arguments = node.args
+                if arguments.vararg is not None:
+                    return None
+                positional = arguments.posonlyargs + arguments.args
+                return max(1, len(positional) - len(arguments.defaults))
+        return None
+
+
+async def generate_in_skeleton(client, request: GenerationRequest, skeleton: OutputSkeleton) -> Completion:
+    """One teacher reply decoded under `skeleton`: the head (python block), then the tail
+    built from f's signature, continuing the head as the reply's prefix. Returns one
+    `Completion` whose text is head + tail (after the request's own response_prefix), with
+    both calls' tokens counted; a head cut by the token limit is returned as it is."""
+    head_request = dataclasses.replace(request, n=1, constraint=skeleton.head_regex())
+    head = (await client.agenerate([head_request]))[0].completions[0]
+    remaining = request.max_new_tokens - head.completion_tokens
+    if head.finish_reason != "stop" or remaining < 8:
+        return dataclasses.replace(head, finish_reason="length")
+    tail_request = dataclasses.replace(
+        request, n=1, max_new_tokens=remaining, response_prefix=request.response_prefix + head.text,
+        constraint=skeleton.tail_regex(skeleton.arity_of(head.text)))
+    tail = (await client.agenerate([tail_request]))[0].completions[0]
+    return Completion(text=head.text + tail.text, prompt_tokens=head.prompt_tokens,
+                      completion_tokens=head.completion_tokens + tail.completion_tokens,
+                      finish_reason=tail.finish_reason)
