@@ -14,8 +14,9 @@ Public API:
 `workers` defaults to os.cpu_count(): one gVisor sandbox (with a fork server inside)
 per worker, started when the executor is entered, recycled after
 `recycle_after_jobs` jobs or on any anomaly (missed deadline, protocol break, a
-candidate process that would not die). A job whose sandbox fails is retried once on a
-fresh sandbox; if that fails too its verdict is `sandbox_error`. Bad candidate code
+candidate process that would not die). A job whose sandbox failed before the job reached
+it is retried once on a fresh sandbox; a failure after that (candidate code may have
+run) and a malformed answer are the job's `sandbox_error` verdict, with no retry. Bad candidate code
 never raises out of the executor; a malformed job (the caller's mistake) raises
 `sandbox.grading.JobError` naming the field.
 
@@ -33,11 +34,11 @@ limits on address space, processes/threads, file size and CPU, and per-test / pe
 wall time and total output; candidate code runs as an unprivileged uid that cannot
 signal, trace or read the fork server; every candidate process is killed after each
 job; expected values never enter the sandbox and returned values are parsed without
-evaluating code. What it does not cover: memory summed over a job's processes (bounded
-only by memory_mb x processes), CPU fairness between workers, timing side channels,
-bugs in gVisor itself, and assert-mode forgery (assert mode trusts the candidate's
-process to report the result; use function or stdio mode for rewards). The rlimits
-backend covers only the limits and the process group, nothing else.
+evaluating code; verdicts are reported only by the harness process, which candidate code
+cannot reach (`sandbox.child`); the whole sandbox's memory is capped by its cgroup
+(`sandbox_memory_mb`). What it does not cover: CPU fairness between workers, timing
+side channels and bugs in gVisor itself. The rlimits backend covers only the limits and
+the process group, nothing else.
 
 Throughput (2-core machine shared with other jobs, HumanEval canonical solutions):
 see `python -m sandbox.bench`; inside a sandbox a job costs ~8 ms, and the fork of the
@@ -220,7 +221,7 @@ class SandboxExecutor:
             answer, _ = self._execute(request, limits)
         except WorkerFailure as error:
             return grading.reference_failure(functions, count, str(error))
-        return grading.reference_outcomes(functions, answer, count)
+        return grading.reference_outcomes(functions, answer, count, limits.output_bytes)
 
     # ---------------------------------------------------------------- plumbing
     def _submit_request(self, handler, subject, request: dict) -> concurrent.futures.Future:
@@ -232,13 +233,17 @@ class SandboxExecutor:
         return self._threads.submit(handler, subject, request)
 
     def _execute(self, request: dict, limits: Limits) -> tuple[dict, str]:
-        """Run a request on an idle worker, once more on a fresh sandbox if the first fails."""
+        """Run a request on an idle worker. Retried once on a fresh sandbox only when the
+        sandbox failed before the request reached it (its own failure): once candidate
+        code may have run, a failure is final, so hostile code never runs twice."""
         timeout_s = float(limits.wall_time_per_job_s) + HOST_GRACE_S
         worker = self._idle.get()
         try:
             try:
                 return worker.execute(request, timeout_s), worker.backend
-            except WorkerFailure:
+            except WorkerFailure as failure:
+                if failure.delivered:
+                    raise
                 return worker.execute(request, timeout_s), worker.backend
         finally:
             self._idle.put(worker)

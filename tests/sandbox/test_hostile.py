@@ -356,7 +356,7 @@ HOSTILE = [
     program("forgery", "out_of_order_result_frame", """
         import json, os, struct
         def f(context):
-            body = json.dumps({"i": 7, "status": "ok", "literal": "987654321"}).encode()
+            body = json.dumps({"i": 7, "status": "passed", "tests_passed": 1}).encode()
             os.write(3, struct.pack(">I", len(body)) + body)
             return 0
         """, {"runtime_error", "wrong_answer"}, expected=SECRET_ANSWER),
