@@ -63,7 +63,7 @@ def _read_frame_before(fd: int, deadline: float):
         ready, _, _ = select.select([fd], [], [], remaining)
         if not ready:
             continue
-        chunk = os.read(fd, max(need - len(buffer), 1 << 16))
+        chunk = os.read(fd, need - len(buffer))  # never past this frame
         if not chunk:
             raise WorkerFailure("the fork server's output closed (sandbox died)")
         buffer += chunk
@@ -126,6 +126,16 @@ class _ForkServerWorker:
             self.stop()
             raise WorkerFailure(f"the sandbox did not take the job: {error}",
                                 delivered=False) from None
+        try:  # the server acknowledges a job before any of its code runs
+            ack = _read_frame_before(self.process.stdout.fileno(),
+                                     time.monotonic() + START_TIMEOUT_S)
+        except (OSError, WorkerFailure) as error:
+            self.stop()
+            raise WorkerFailure(f"the sandbox did not take the job: {error}",
+                                delivered=False) from None
+        if ack != {"ack": True}:
+            self.stop()
+            raise WorkerFailure("the fork server did not acknowledge the job")
         try:
             answer = _read_frame_before(self.process.stdout.fileno(), time.monotonic() + timeout_s)
         except (OSError, WorkerFailure) as error:

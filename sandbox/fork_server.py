@@ -406,7 +406,8 @@ def serve() -> None:
         request = read_frame(0)
         if request is None:
             return
-        try:
+        write_frame(1, {"ack": True})  # before any candidate code: failures until here
+        try:                           # are the sandbox's own, and the host retries them
             answer = server.handle(request)
         except Exception as error:  # a server fault, not the candidate's: host recycles us
             answer = {"results": [], "clean": False,
