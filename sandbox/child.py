@@ -12,8 +12,10 @@ Who decides what (the result channel, fd 3, is the harness's, never the candidat
   without evaluating code and writes the result frames; in assert mode it runs the
   benchmark's `check(candidate)` itself against a proxy that calls the callee, so an
   assert compares plain values in a process the candidate cannot reach. The harness is
-  not dumpable, so the callee (same uid) can neither trace it nor open its `/proc`
-  entries; it can only kill it, which is a crash, never a pass.
+  not dumpable, so the callee (same uid) can neither trace it nor read its memory; the
+  result pipe was made by the fork server (root), so reopening it through
+  `/proc/<harness>/fd/3` is refused (tests/sandbox/test_hostile.py, "channel" cases).
+  The callee can only kill the harness, which is a crash, never a pass.
 
 Preparation (`_child_prepare`, `_warm_up`, the callee fork) is everything that does not
 depend on the job: a new session, only fds 0-4 open, the unprivileged uid, a clean

@@ -20,6 +20,8 @@ run) and a malformed answer are the job's `sandbox_error` verdict, with no retry
 never raises out of the executor; a malformed job (the caller's mistake) raises
 `sandbox.grading.JobError` naming the field.
 
+`sandbox_memory_mb` caps one whole sandbox's memory (its cgroup); a job that takes the
+sandbox past it loses the sandbox and gets `sandbox_error`, the host is untouched.
 `limits` is the default for reference calls (jobs carry their own `Job.limits`).
 `rel_tol` is the comparator's relative float tolerance.
 
@@ -74,7 +76,7 @@ class SandboxExecutor:
                  limits: Limits = Limits(), *, rel_tol: float = 1e-6,
                  recycle_after_jobs: int = 500, runsc_path: str | None = None,
                  python: str = "/usr/bin/python3", platform: str = "ptrace",
-                 tmpfs_mb: int = 256):
+                 tmpfs_mb: int = 256, sandbox_memory_mb: int = 2048):
         if backend not in BACKENDS:
             raise ValueError(f"sandbox backend {backend!r} is unknown; choose one of {BACKENDS}")
         self.workers = int(workers or os.cpu_count() or 1)
@@ -90,6 +92,10 @@ class SandboxExecutor:
         self._python = python
         self._platform = platform
         self._tmpfs_mb = tmpfs_mb
+        if sandbox_memory_mb < tmpfs_mb + 128:
+            raise ValueError(f"sandbox_memory_mb={sandbox_memory_mb} leaves no room beside the "
+                             f"{tmpfs_mb} MB tmpfs; give at least tmpfs_mb + 128")
+        self._sandbox_memory_mb = sandbox_memory_mb
         self._pool: list = []
         self._idle: queue.Queue = queue.Queue()
         self._threads: concurrent.futures.ThreadPoolExecutor | None = None
@@ -104,7 +110,8 @@ class SandboxExecutor:
         return cls(workers=section.workers or None, backend=section.backend, limits=limits,
                    rel_tol=section.rel_tol, recycle_after_jobs=section.recycle_after_jobs,
                    python=section.python, platform=section.platform,
-                   tmpfs_mb=section.tmpfs_mb)
+                   tmpfs_mb=section.tmpfs_mb,
+                   sandbox_memory_mb=section.get("sandbox_memory_mb", 2048))
 
     # ---------------------------------------------------------------- life cycle
     def __enter__(self) -> "SandboxExecutor":
@@ -123,7 +130,8 @@ class SandboxExecutor:
                 self._state_dir = tempfile.mkdtemp(prefix="sandbox-gvisor-")
                 bundle = Path(self._state_dir) / "bundle"
                 bundle.mkdir()
-                runsc_lib.write_bundle(bundle, python=self._python, tmpfs_mb=self._tmpfs_mb)
+                runsc_lib.write_bundle(bundle, python=self._python, tmpfs_mb=self._tmpfs_mb,
+                                       memory_mb=self._sandbox_memory_mb)
                 self._pool = [GvisorWorker(self._runsc, self._state_dir, str(bundle),
                                            self.recycle_after_jobs, self._platform)
                               for _ in range(self.workers)]
