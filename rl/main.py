@@ -20,6 +20,8 @@ import sys
 import time
 from typing import Optional
 
+from rl.state_files import OutputDirLock, read_json_or_none, write_json_atomic, write_text_atomic
+
 STAGES = ("data_generation", "evaluation_before", "training", "evaluation_after", "report")
 
 
@@ -28,7 +30,7 @@ class _StageClock:
 
     def __init__(self, path: str):
         self.path = path
-        self.times = json.load(open(path)) if os.path.exists(path) else {}
+        self.times = read_json_or_none(path) or {}
 
     @contextlib.contextmanager
     def stage(self, name: str):
@@ -38,8 +40,7 @@ class _StageClock:
             yield
         finally:
             self.times[name] = self.times.get(name, 0.0) + time.time() - started
-            with open(self.path, "w") as handle:
-                json.dump(self.times, handle, indent=2, sort_keys=True)
+            write_json_atomic(self.path, self.times)
 
 
 @contextlib.contextmanager
@@ -94,7 +95,7 @@ def _data_generation(config, teacher, student, executor, progress: bool) -> str:
         return str(config.main.dataset_dir)
     dataset_dir = os.path.join(str(config.output_dir), "data")
     manifest_path = os.path.join(dataset_dir, "manifest.json")
-    if os.path.exists(manifest_path) and json.load(open(manifest_path)).get("complete"):
+    if (read_json_or_none(manifest_path) or {}).get("complete"):
         return dataset_dir
     section = config.data_gen
     index = None
@@ -130,22 +131,21 @@ def _data_generation(config, teacher, student, executor, progress: bool) -> str:
     manifest["student_model"] = str(config.student.model)
     summary = report.write_report(dataset_dir, tuple(section.usable_band), manifest)
     report.write_dataset_card(dataset_dir, config.to_json_best_effort(indent=2, sort_keys=True), manifest, summary)
-    with open(manifest_path, "w") as handle:
-        json.dump(manifest, handle, indent=2, sort_keys=True)
+    write_json_atomic(manifest_path, manifest)
     return dataset_dir
 
 
 def _evaluate(config, policy, executor, directory: str, label: str) -> dict:
     """Evaluate the policy's current parameters (cached: a finished evaluation is not rerun)."""
     from rl.evaluation.benchmark import GradingResources
-    from rl.evaluation.report import write_report
+    from rl.evaluation.report import RESULTS_JSON, write_report
     from rl.evaluation.suite import run_suite
     from rl.generation.in_process import InProcessGenerator
     from rl.sampling.sampler import Sampler
 
-    results_path = os.path.join(directory, "results.json")
-    if os.path.exists(results_path):
-        return json.load(open(results_path))
+    cached = read_json_or_none(os.path.join(directory, RESULTS_JSON))
+    if cached is not None:  # the name the evaluation writes; a torn file is rerun
+        return cached
     generator = InProcessGenerator(Sampler(policy.graphdef, policy.params, pad_id=policy.pad_id), policy.tokenizer,
                                    model_name=policy.name)
     results = run_suite(config.eval, generator, GradingResources(executor, config.environments))
@@ -163,10 +163,11 @@ def run_main(config, *, policy=None, teacher=None, student=None, executor=None, 
     config = config.copy_and_resolve_references()
     output_dir = str(config.output_dir)
     os.makedirs(output_dir, exist_ok=True)
-    with open(os.path.join(output_dir, "config.json"), "w") as handle:
-        handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
-    clock = _StageClock(os.path.join(output_dir, "stage_times.json"))
     with contextlib.ExitStack() as stack:
+        stack.enter_context(OutputDirLock(output_dir))  # a second run here fails at once
+        write_text_atomic(os.path.join(output_dir, "config.json"),
+                          config.to_json_best_effort(indent=2, sort_keys=True))
+        clock = _StageClock(os.path.join(output_dir, "stage_times.json"))
         if executor is None:
             executor = stack.enter_context(SandboxExecutor.from_config(config.sandbox))
         with clock.stage("data_generation"):

@@ -36,7 +36,15 @@ _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 
 
 class WorkerFailure(RuntimeError):
-    """The worker (not the candidate) failed: the job gets a sandbox_error or a retry."""
+    """The worker (not the candidate) failed: the job gets a sandbox_error or a retry.
+
+    `delivered` says whether the request may have reached the fork server (then the
+    candidate's code may have run, and the job is never retried).
+    """
+
+    def __init__(self, message: str, delivered: bool = True):
+        super().__init__(message)
+        self.delivered = delivered
 
 
 class UnisolatedBackendWarning(UserWarning):
@@ -55,7 +63,7 @@ def _read_frame_before(fd: int, deadline: float):
         ready, _, _ = select.select([fd], [], [], remaining)
         if not ready:
             continue
-        chunk = os.read(fd, max(need - len(buffer), 1 << 16))
+        chunk = os.read(fd, need - len(buffer))  # never past this frame
         if not chunk:
             raise WorkerFailure("the fork server's output closed (sandbox died)")
         buffer += chunk
@@ -68,7 +76,7 @@ def _read_frame_before(fd: int, deadline: float):
         raise WorkerFailure("the fork server wrote more than one frame")
     try:
         return json.loads(bytes(buffer[HEADER.size:]))
-    except ValueError as error:
+    except (ValueError, RecursionError, MemoryError) as error:
         raise WorkerFailure(f"malformed frame from the fork server: {error}") from None
 
 
@@ -108,17 +116,37 @@ class _ForkServerWorker:
 
     def execute(self, request: dict, timeout_s: float) -> dict:
         """Run one job request; WorkerFailure if the worker itself misbehaves."""
-        self.start()
+        try:
+            self.start()
+        except WorkerFailure as error:
+            raise WorkerFailure(str(error), delivered=False) from None
         try:
             write_frame(self.process.stdin.fileno(), request)
+        except OSError as error:  # the sandbox was gone before it could read the job
+            self.stop()
+            raise WorkerFailure(f"the sandbox did not take the job: {error}",
+                                delivered=False) from None
+        try:  # the server acknowledges a job before any of its code runs
+            ack = _read_frame_before(self.process.stdout.fileno(),
+                                     time.monotonic() + START_TIMEOUT_S)
+        except (OSError, WorkerFailure) as error:
+            self.stop()
+            raise WorkerFailure(f"the sandbox did not take the job: {error}",
+                                delivered=False) from None
+        if ack != {"ack": True}:
+            self.stop()
+            raise WorkerFailure("the fork server did not acknowledge the job")
+        try:
             answer = _read_frame_before(self.process.stdout.fileno(), time.monotonic() + timeout_s)
         except (OSError, WorkerFailure) as error:
             self.stop()
             raise WorkerFailure(str(error)) from None
         self.jobs_since_start += 1
-        if "note" in answer or not isinstance(answer.get("results"), list):
+        if not isinstance(answer, dict) or "note" in answer \
+                or not isinstance(answer.get("results"), list):
             self.stop()
-            raise WorkerFailure(answer.get("note", "malformed answer from the fork server"))
+            note = answer.get("note") if isinstance(answer, dict) else None
+            raise WorkerFailure(str(note or "malformed answer from the fork server")[:500])
         if not answer.get("clean", False) or self.jobs_since_start >= self.recycle_after_jobs:
             self.stop()
         return answer

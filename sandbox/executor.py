@@ -14,11 +14,14 @@ Public API:
 `workers` defaults to os.cpu_count(): one gVisor sandbox (with a fork server inside)
 per worker, started when the executor is entered, recycled after
 `recycle_after_jobs` jobs or on any anomaly (missed deadline, protocol break, a
-candidate process that would not die). A job whose sandbox fails is retried once on a
-fresh sandbox; if that fails too its verdict is `sandbox_error`. Bad candidate code
+candidate process that would not die). A job whose sandbox failed before the job reached
+it is retried once on a fresh sandbox; a failure after that (candidate code may have
+run) and a malformed answer are the job's `sandbox_error` verdict, with no retry. Bad candidate code
 never raises out of the executor; a malformed job (the caller's mistake) raises
 `sandbox.grading.JobError` naming the field.
 
+`sandbox_memory_mb` caps one whole sandbox's memory (its cgroup); a job that takes the
+sandbox past it loses the sandbox and gets `sandbox_error`, the host is untouched.
 `limits` is the default for reference calls (jobs carry their own `Job.limits`).
 `rel_tol` is the comparator's relative float tolerance.
 
@@ -33,11 +36,11 @@ limits on address space, processes/threads, file size and CPU, and per-test / pe
 wall time and total output; candidate code runs as an unprivileged uid that cannot
 signal, trace or read the fork server; every candidate process is killed after each
 job; expected values never enter the sandbox and returned values are parsed without
-evaluating code. What it does not cover: memory summed over a job's processes (bounded
-only by memory_mb x processes), CPU fairness between workers, timing side channels,
-bugs in gVisor itself, and assert-mode forgery (assert mode trusts the candidate's
-process to report the result; use function or stdio mode for rewards). The rlimits
-backend covers only the limits and the process group, nothing else.
+evaluating code; verdicts are reported only by the harness process, which candidate code
+cannot reach (`sandbox.child`); the whole sandbox's memory is capped by its cgroup
+(`sandbox_memory_mb`). What it does not cover: CPU fairness between workers, timing
+side channels and bugs in gVisor itself. The rlimits backend covers only the limits and
+the process group, nothing else.
 
 Throughput (2-core machine shared with other jobs, HumanEval canonical solutions):
 see `python -m sandbox.bench`; inside a sandbox a job costs ~8 ms, and the fork of the
@@ -73,7 +76,7 @@ class SandboxExecutor:
                  limits: Limits = Limits(), *, rel_tol: float = 1e-6,
                  recycle_after_jobs: int = 500, runsc_path: str | None = None,
                  python: str = "/usr/bin/python3", platform: str = "ptrace",
-                 tmpfs_mb: int = 256):
+                 tmpfs_mb: int = 256, sandbox_memory_mb: int = 2048):
         if backend not in BACKENDS:
             raise ValueError(f"sandbox backend {backend!r} is unknown; choose one of {BACKENDS}")
         self.workers = int(workers or os.cpu_count() or 1)
@@ -89,6 +92,10 @@ class SandboxExecutor:
         self._python = python
         self._platform = platform
         self._tmpfs_mb = tmpfs_mb
+        if sandbox_memory_mb < tmpfs_mb + 128:
+            raise ValueError(f"sandbox_memory_mb={sandbox_memory_mb} leaves no room beside the "
+                             f"{tmpfs_mb} MB tmpfs; give at least tmpfs_mb + 128")
+        self._sandbox_memory_mb = sandbox_memory_mb
         self._pool: list = []
         self._idle: queue.Queue = queue.Queue()
         self._threads: concurrent.futures.ThreadPoolExecutor | None = None
@@ -103,7 +110,8 @@ class SandboxExecutor:
         return cls(workers=section.workers or None, backend=section.backend, limits=limits,
                    rel_tol=section.rel_tol, recycle_after_jobs=section.recycle_after_jobs,
                    python=section.python, platform=section.platform,
-                   tmpfs_mb=section.tmpfs_mb)
+                   tmpfs_mb=section.tmpfs_mb,
+                   sandbox_memory_mb=section.get("sandbox_memory_mb", 2048))
 
     # ---------------------------------------------------------------- life cycle
     def __enter__(self) -> "SandboxExecutor":
@@ -122,7 +130,8 @@ class SandboxExecutor:
                 self._state_dir = tempfile.mkdtemp(prefix="sandbox-gvisor-")
                 bundle = Path(self._state_dir) / "bundle"
                 bundle.mkdir()
-                runsc_lib.write_bundle(bundle, python=self._python, tmpfs_mb=self._tmpfs_mb)
+                runsc_lib.write_bundle(bundle, python=self._python, tmpfs_mb=self._tmpfs_mb,
+                                       memory_mb=self._sandbox_memory_mb)
                 self._pool = [GvisorWorker(self._runsc, self._state_dir, str(bundle),
                                            self.recycle_after_jobs, self._platform)
                               for _ in range(self.workers)]
@@ -220,7 +229,7 @@ class SandboxExecutor:
             answer, _ = self._execute(request, limits)
         except WorkerFailure as error:
             return grading.reference_failure(functions, count, str(error))
-        return grading.reference_outcomes(functions, answer, count)
+        return grading.reference_outcomes(functions, answer, count, limits.output_bytes)
 
     # ---------------------------------------------------------------- plumbing
     def _submit_request(self, handler, subject, request: dict) -> concurrent.futures.Future:
@@ -232,13 +241,17 @@ class SandboxExecutor:
         return self._threads.submit(handler, subject, request)
 
     def _execute(self, request: dict, limits: Limits) -> tuple[dict, str]:
-        """Run a request on an idle worker, once more on a fresh sandbox if the first fails."""
+        """Run a request on an idle worker. Retried once on a fresh sandbox only when the
+        sandbox failed before the request reached it (its own failure): once candidate
+        code may have run, a failure is final, so hostile code never runs twice."""
         timeout_s = float(limits.wall_time_per_job_s) + HOST_GRACE_S
         worker = self._idle.get()
         try:
             try:
                 return worker.execute(request, timeout_s), worker.backend
-            except WorkerFailure:
+            except WorkerFailure as failure:
+                if failure.delivered:
+                    raise
                 return worker.execute(request, timeout_s), worker.backend
         finally:
             self._idle.put(worker)

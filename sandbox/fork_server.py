@@ -18,13 +18,11 @@ after a fork traps into the sentry; preparing the child while the host is busy, 
 keeping the garbage collector away from inherited objects, takes most of that off the
 critical path (measured here: ~8 ms inside the sandbox per HumanEval job).
 
-What this process never sees: expected outputs. It returns the candidate's values as
-literal text (`sandbox.transport.to_literal`); the host compares them. The child's
-reporting code runs in the candidate's process, so the candidate may alter the text it
-reports: that lets
-it choose its own answer, which it could have returned anyway, and nothing else.
-Assert mode is the exception (the child reports pass/fail itself): documented as
-forgeable.
+What this process never sees: expected outputs. The verdict-bearing frames come only
+from the harness process (`sandbox.child`): candidate code runs in a separate process
+with no handle on the harness's result channel (function, reference and assert modes)
+or with that channel closed (stdio mode, judged here from the exit status, the output
+and the clock). Every frame is checked here (index, status) and again on the host.
 
 Request: {"kind": "function"|"reference"|"assert"|"stdio", "code", "entry_point",
 "functions", "inputs" (literal text of argument tuples), "stdins", "test_code",
@@ -46,7 +44,7 @@ import signal
 import sys
 import time
 
-from sandbox.child import DETAIL_CHARS, child_main
+from sandbox.child import DETAIL_CHARS, MEMORY_EXIT, child_main
 from sandbox.framing import FrameBuffer, read_frame, write_frame
 
 
@@ -82,6 +80,44 @@ def _describe_exit(status: int) -> str:
             name = str(number)
         return f"killed by signal {name}"
     return f"exited with status {os.WEXITSTATUS(status)}"
+
+
+UNIT_STATUSES = ("ok", "error", "timeout", "memory", "output_limit", "crash")
+
+
+def _violation(message: str) -> dict:
+    return {"status": "error", "error_type": "ProtocolViolation", "error_message": message}
+
+
+def _valid_unit(frame, index: int) -> bool:
+    """A harness frame this server may pass on: a dict for the expected test index with
+    a known status (the host validates every field again before use)."""
+    return (isinstance(frame, dict) and type(frame.get("i")) is int and frame["i"] == index
+            and frame.get("status") in UNIT_STATUSES)
+
+
+def _stdio_unit(index: int, ending, exit_status, streams: "_Streams", per_test: float) -> dict:
+    """A stdio program's result, judged from outside: limits first, then its exit."""
+    if ending is not None:
+        unit = dict(ending)
+    elif exit_status is None:
+        unit = {"status": "timeout", "error_message": f"no result within {per_test:g} s"}
+    elif os.WIFEXITED(exit_status) and os.WEXITSTATUS(exit_status) == 0:
+        return {"i": index, "status": "ok",
+                "stdout": streams.stdout.decode("utf-8", errors="replace")}
+    elif os.WIFEXITED(exit_status) and os.WEXITSTATUS(exit_status) == MEMORY_EXIT:
+        unit = {"status": "memory", "error_type": "MemoryError",
+                "error_message": "the program ran out of memory"}
+    elif os.WIFEXITED(exit_status):
+        unit = {"status": "error", "error_type": "NonZeroExit",
+                "error_message": f"the program {_describe_exit(exit_status)}"}
+    else:
+        unit = {"status": "crash", "error_type": "Crash",
+                "error_message": f"the program was {_describe_exit(exit_status)}"}
+    unit["i"] = index
+    if streams.stderr_tail:
+        unit["stderr_tail"] = streams.stderr_tail.decode("utf-8", errors="replace")
+    return unit
 
 
 class ForkServer:
@@ -189,6 +225,11 @@ class ForkServer:
             message["stdin"] = request["stdins"][start]
         pid, res_r, out_r, err_r = self._take_child(message)
         readers = {res_r: "res", out_r: "out", err_r: "err"}
+        if kind == "stdio":
+            # No result channel: the program is judged from outside (exit status, output,
+            # clock), so nothing it writes anywhere can claim a verdict.
+            del readers[res_r]
+            os.close(res_r)
         streams = _Streams(kind, int(limits["output_bytes"]))
         frames = FrameBuffer(int(limits["output_bytes"]) + 4096)
         got: list = []
@@ -233,13 +274,11 @@ class ForkServer:
                               "error_message": f"a result exceeded {streams.limit} bytes"}
                     break
                 except ValueError:
-                    ending = {"status": "error", "error_type": "ProtocolViolation",
-                              "error_message": "malformed result frame from the candidate"}
+                    ending = _violation("malformed result frame")
                     break
                 for frame in new:
-                    if not isinstance(frame, dict) or frame.get("i") != start + len(got):
-                        ending = {"status": "error", "error_type": "ProtocolViolation",
-                                  "error_message": "out-of-order result frame"}
+                    if not _valid_unit(frame, start + len(got)):
+                        ending = _violation("out-of-order or malformed result frame")
                         break
                     got.append(frame)
                     unit_deadline = min(job_deadline, time.monotonic() + per_test)
@@ -255,17 +294,12 @@ class ForkServer:
         self._kill_group(pid)  # reaped by the clean-up after the job
         for fd in set(readers):
             os.close(fd)
+        if kind == "stdio":
+            return [_stdio_unit(start, ending, exit_status, streams, per_test)]
         if len(got) > expected:
             got = got[:expected]
-        if kind == "stdio" and got and got[0].get("status") == "ok" and ending is None:
-            got[0]["stdout"] = streams.stdout.decode("utf-8", errors="replace")
         if got and got[-1].get("fatal"):
             expected = len(got)
-        if kind == "stdio" and not got and ending is None and exit_status is not None \
-                and os.WIFEXITED(exit_status) and os.WEXITSTATUS(exit_status) == 0:
-            # A program may end with os._exit(0): its output stands.
-            got = [{"i": start, "status": "ok",
-                    "stdout": streams.stdout.decode("utf-8", errors="replace")}]
         if len(got) < expected and ending is None:
             if exit_status is None:
                 ending = {"status": "timeout", "error_message": f"no result within {per_test:g} s"}
@@ -372,7 +406,8 @@ def serve() -> None:
         request = read_frame(0)
         if request is None:
             return
-        try:
+        write_frame(1, {"ack": True})  # before any candidate code: failures until here
+        try:                           # are the sandbox's own, and the host retries them
             answer = server.handle(request)
         except Exception as error:  # a server fault, not the candidate's: host recycles us
             answer = {"results": [], "clean": False,

@@ -30,14 +30,18 @@ def _read_exact(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def read_frame(fd: int):
-    """One framed message from a blocking fd, or None at end of stream."""
+def read_frame(fd: int, max_bytes: int = MAX_FRAME_BYTES):
+    """One framed message from a blocking fd, or None at end of stream.
+
+    OverflowError for a frame over `max_bytes`; ValueError (or RecursionError for
+    absurd nesting) for one that is not JSON: a reader of untrusted frames catches both.
+    """
     header = _read_exact(fd, HEADER.size)
     if header is None:
         return None
     (size,) = HEADER.unpack(header)
-    if size > MAX_FRAME_BYTES:
-        raise ValueError(f"frame of {size} bytes exceeds {MAX_FRAME_BYTES}")
+    if size > max_bytes:
+        raise OverflowError(f"frame of {size} bytes exceeds {max_bytes}")
     data = _read_exact(fd, size)
     if data is None:
         return None
@@ -62,6 +66,9 @@ class FrameBuffer:
                 raise OverflowError("result frame larger than the output limit")
             if len(self.data) < HEADER.size + size:
                 break
-            frames.append(json.loads(bytes(self.data[HEADER.size:HEADER.size + size])))
+            try:
+                frames.append(json.loads(bytes(self.data[HEADER.size:HEADER.size + size])))
+            except (RecursionError, MemoryError) as error:  # absurd nesting: not a frame
+                raise ValueError(f"unreadable frame: {type(error).__name__}") from None
             del self.data[:HEADER.size + size]
         return frames

@@ -1,7 +1,10 @@
 """Host side of a job: the request sent into the sandbox, and the verdict made outside.
 
 `job_request` strips expected values: only code, entry points, argument literals and
-stdins enter the sandbox. `verdict_from_answer` parses the candidate's literal text
+stdins enter the sandbox. `check_answer` validates every field of the fork server's
+answer (types, sizes, known statuses; frames are flat, so depth is bounded by the
+check) before anything reads it: an answer that fails is that job's `sandbox_error`,
+never an exception. `verdict_from_answer` parses the candidate's literal text
 (`sandbox.transport.from_literal`, never evaluating code) and compares it here with
 `sandbox.compare`. `reference_outcomes` turns a reference run into `CallOutcome`s.
 """
@@ -25,6 +28,87 @@ _OUTCOME_ERROR = {"timeout": "Timeout", "memory": "MemoryError", "output_limit":
 
 class JobError(ValueError):
     """A malformed job (the caller's mistake, not the candidate's)."""
+
+
+class BadAnswer(ValueError):
+    """An answer from the sandbox that does not have the documented shape."""
+
+
+UNIT_STATUSES = ("ok", "error", "timeout", "memory", "output_limit", "crash")
+CALL_STATUSES = ("ok", "error", "memory", "timeout", "output_limit", "crash")
+_TEXT_FIELDS = {"error_type": 1_000, "error_message": 10_000, "where": 1_000,
+                "stderr_tail": 10_000}
+_FLAG_FIELDS = ("fatal", "skipped")
+
+
+def check_answer(answer, count: int, mode: str, output_bytes: int) -> list[dict]:
+    """The answer's unit results after checking every field; BadAnswer names the first
+    field that is missing, of the wrong type, too large or unknown."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
+        raise BadAnswer("the answer has no list of results")
+    units = answer["results"]
+    if len(units) != count:
+        raise BadAnswer(f"expected {count} results, got {len(units)}")
+    for index, unit in enumerate(units):
+        _check_unit(unit, index, mode, output_bytes, f"results[{index}]")
+    return units
+
+
+def _check_unit(unit, index: int, mode: str, output_bytes: int, where: str) -> None:
+    if not isinstance(unit, dict):
+        raise BadAnswer(f"{where} is not an object")
+    if type(unit.get("i")) is not int or unit["i"] != index:
+        raise BadAnswer(f"{where}.i is not the integer {index}")
+    status = unit.get("status")
+    if status not in UNIT_STATUSES:
+        raise BadAnswer(f"{where}.status {_short(repr(status), 40)} is unknown")
+    allowed = {"i", "status", *_TEXT_FIELDS, *_FLAG_FIELDS}
+    if status == "ok":
+        if mode == "stdio":
+            _check_text(unit, "stdout", output_bytes + 16, where, required=True)
+            allowed.add("stdout")
+        elif mode == "function":
+            _check_text(unit, "literal", output_bytes + 1024, where, required=True)
+            allowed.add("literal")
+        elif mode == "reference":
+            _check_calls(unit, output_bytes, where)
+            allowed.add("calls")
+    for field, limit in _TEXT_FIELDS.items():
+        _check_text(unit, field, limit, where, required=False)
+    for field in _FLAG_FIELDS:
+        if field in unit and type(unit[field]) is not bool:
+            raise BadAnswer(f"{where}.{field} is not a bool")
+    unknown = set(unit) - allowed
+    if unknown:
+        raise BadAnswer(f"{where} has unknown fields {sorted(unknown)[:3]}")
+
+
+def _check_calls(unit: dict, output_bytes: int, where: str) -> None:
+    calls = unit.get("calls")
+    if not isinstance(calls, dict):
+        raise BadAnswer(f"{where}.calls is not an object")
+    for name, call in calls.items():
+        path = f"{where}.calls[{_short(repr(name), 40)}]"
+        if not isinstance(call, dict) or call.get("status") not in CALL_STATUSES:
+            raise BadAnswer(f"{path} is not a call result")
+        if call["status"] == "ok":
+            _check_text(call, "literal", output_bytes + 1024, path, required=True)
+        for field, limit in _TEXT_FIELDS.items():
+            _check_text(call, field, limit, path, required=False)
+        unknown = set(call) - {"status", "literal", *_TEXT_FIELDS}
+        if unknown:
+            raise BadAnswer(f"{path} has unknown fields {sorted(unknown)[:3]}")
+
+
+def _check_text(unit: dict, field: str, limit: int, where: str, required: bool) -> None:
+    if field not in unit:
+        if required:
+            raise BadAnswer(f"{where}.{field} is missing")
+        return
+    if not isinstance(unit[field], str):
+        raise BadAnswer(f"{where}.{field} is not a string")
+    if len(unit[field]) > limit:
+        raise BadAnswer(f"{where}.{field} is longer than {limit} characters")
 
 
 def _short(text: str, limit: int = DETAIL_CHARS) -> str:
@@ -101,12 +185,15 @@ def _unit_status(unit: dict) -> str:
 
 def verdict_from_answer(job: Job, answer: dict, wall_time_s: float, backend: str,
                         rel_tol: float = 1e-6) -> Verdict:
-    """Compare the sandbox's reported values with the job's expectations, outside."""
-    units = answer["results"]
+    """Compare the sandbox's reported values with the job's expectations, outside.
+
+    Never raises for anything in `answer`: a malformed one is a `sandbox_error` verdict.
+    """
     total = 1 if job.mode == "assert" else len(job.tests)
-    if len(units) != total:
-        return sandbox_error_verdict(job, f"expected {total} results, got {len(units)}",
-                                     wall_time_s, backend)
+    try:
+        units = check_answer(answer, total, job.mode, job.limits.output_bytes)
+    except BadAnswer as error:
+        return sandbox_error_verdict(job, f"malformed answer: {error}", wall_time_s, backend)
     passed, first_failure, details = 0, None, []
     for index, unit in enumerate(units):
         status, detail = _grade_unit(job, index, unit, rel_tol)
@@ -135,7 +222,7 @@ def _grade_unit(job: Job, index: int, unit: dict, rel_tol: float) -> tuple[str, 
             return "passed", ""
         return "wrong_answer", _short(f"test {index}: printed {_short(actual, 80)!r}, "
                                       f"expected {_short(test.expected, 80)!r}")
-    literal = unit.get("literal", "")
+    literal = unit["literal"]
     try:
         actual = from_literal(literal)
     except NotPlainData:
@@ -154,12 +241,13 @@ def sandbox_error_verdict(job: Job, message: str, wall_time_s: float, backend: s
                    backend=backend)
 
 
-def reference_outcomes(functions: Sequence[str], answer: dict,
-                       count: int) -> list[dict[str, CallOutcome]]:
+def reference_outcomes(functions: Sequence[str], answer: dict, count: int,
+                       output_bytes: int = Limits().output_bytes) -> list[dict[str, CallOutcome]]:
     """Per input, each function's CallOutcome (value parsed outside, or the error)."""
-    units = answer["results"]
-    if len(units) != count:
-        return reference_failure(functions, count, f"expected {count} results, got {len(units)}")
+    try:
+        units = check_answer(answer, count, "reference", output_bytes)
+    except BadAnswer as error:
+        return reference_failure(functions, count, f"malformed answer: {error}")
     outcomes = []
     for unit in units:
         if unit.get("status") == "ok":
@@ -177,12 +265,13 @@ def reference_outcomes(functions: Sequence[str], answer: dict,
 
 def _call_outcome(call: dict) -> CallOutcome:
     if call.get("status") == "ok":
-        literal = call.get("literal", "")
+        literal = call["literal"]
         try:
             return CallOutcome(ok=True, value=from_literal(literal), literal=literal)
         except NotPlainData as error:
             return CallOutcome(ok=False, error_type="NotPlainData", error_message=_short(error))
-    error_type = "MemoryError" if call.get("status") == "memory" else call.get("error_type", "Error")
+    error_type = (_OUTCOME_ERROR.get(call.get("status")) if call.get("status") != "error"
+                  else None) or call.get("error_type", "Error")
     return CallOutcome(ok=False, error_type=error_type,
                        error_message=_short(call.get("error_message", "")))
 

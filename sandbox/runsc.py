@@ -4,7 +4,8 @@ The sandbox's root file system is an empty read-only directory with only the hos
 `/usr` (and the merged-`/usr` links or binds for /bin, /lib, /lib64, /sbin) bound in
 read-only, this package bound read-only at /opt/sandbox_runtime/sandbox (the fork
 server's code), gVisor's own /proc and /dev, and a tmpfs at /tmp (noexec, nosuid) as
-the only writable place. `runsc` runs with `--network=none` (only a private
+the only writable place, and one memory cgroup for the whole sandbox (`memory_mb`: the
+sentry, every process and the tmpfs together). `runsc` runs with `--network=none` (only a private
 loopback), on the ptrace platform (works without KVM or nested virtualisation). The
 host's /etc, /home, /root, /work, environment and processes are not visible.
 """
@@ -52,7 +53,8 @@ def server_arguments(python: str) -> list[str]:
 
 
 def write_bundle(bundle_dir: Path, python: str = "/usr/bin/python3",
-                 tmpfs_mb: int = 256, args: list[str] | None = None) -> Path:
+                 tmpfs_mb: int = 256, args: list[str] | None = None,
+                 memory_mb: int | None = None) -> Path:
     """Write config.json and an empty rootfs for a sandbox that runs the fork server
     (or `args` instead, as the benchmark's one-sandbox-per-job baseline does)."""
     if not Path(python).is_absolute() or not str(Path(python)).startswith("/usr/"):
@@ -101,5 +103,8 @@ def write_bundle(bundle_dir: Path, python: str = "/usr/bin/python3",
         "linux": {"namespaces": [{"type": name} for name in
                                  ("pid", "network", "ipc", "uts", "mount")]},
     }
+    if memory_mb:  # the whole sandbox (sentry, every process, its tmpfs) in one cgroup
+        config["linux"]["resources"] = {"memory": {"limit": int(memory_mb) << 20,
+                                                   "swap": int(memory_mb) << 20}}
     (bundle_dir / "config.json").write_text(json.dumps(config, indent=1))
     return bundle_dir

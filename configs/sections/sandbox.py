@@ -8,6 +8,8 @@ Read by `sandbox.executor.SandboxExecutor.from_config(config.sandbox)`.
   platform            runsc platform ("ptrace" works without KVM)
   python              interpreter inside the sandbox (must live under /usr)
   tmpfs_mb            size of the sandbox's writable /tmp
+  sandbox_memory_mb   memory of one whole sandbox (gVisor's sentry, every process, the
+                      tmpfs), enforced by the sandbox's memory cgroup
   rel_tol             the comparator's relative float tolerance (paper/design: 1e-6)
   limits.*            per-job defaults (`sandbox.types.Limits`): wall time per test and per
                       job, memory, processes, file size, total output bytes
@@ -23,6 +25,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.platform = "ptrace"
     config.python = "/usr/bin/python3"
     config.tmpfs_mb = 256
+    config.sandbox_memory_mb = 2048
     config.rel_tol = 1e-6
     config.limits = ml_collections.ConfigDict(dict(
         wall_time_per_test_s=4.0,

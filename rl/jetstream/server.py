@@ -3,7 +3,10 @@
 JetStream's `server_lib.run` builds its own Driver and servicer; this helper does the
 same with `SamplingDriver` / `SamplingOrchestrator` so requests carry their sampling
 settings, binds an insecure port on a chosen host (port 0 picks a free one) and returns a
-handle to wait on or stop.
+handle to wait on or stop. Every request is validated before it reaches JetStream's
+threads (`rl.jetstream.driver.RequestLimits`); `auth_token`, when given, is a shared
+secret every call must send as `x-jetstream-token` metadata (use it for non-loopback
+binds: the port is plain, unencrypted gRPC).
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import rl.jetstream.compat  # noqa: F401  (must precede the jetstream imports)
 import grpc
 from jetstream.core.proto import jetstream_pb2_grpc
 
-from rl.jetstream.driver import SamplingDriver, SamplingOrchestrator
+from rl.jetstream.driver import RequestLimits, SamplingDriver, SamplingOrchestrator
 from rl.jetstream.engine import ModelEngine
 
 
@@ -26,7 +29,10 @@ class JetStreamServer:
     """A running server: JetStream's driver threads plus a grpc.aio server on its own loop."""
 
     def __init__(self, engine: ModelEngine, host: str = "127.0.0.1", port: int = 0,
-                 threads: Optional[int] = None):
+                 threads: Optional[int] = None, auth_token: Optional[str] = None):
+        if host not in ("127.0.0.1", "localhost", "::1") and not auth_token:
+            logging.warning("JetStream server bound to %s without an auth token: anyone who "
+                            "reaches the port can use it", host)
         params = engine.load_params()
         self.driver = SamplingDriver(
             prefill_engines=[engine], generate_engines=[engine],
@@ -39,7 +45,10 @@ class JetStreamServer:
         self._loop.set_default_executor(self._executor)
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="grpc-loop", daemon=True)
         self._loop_thread.start()
-        servicer = SamplingOrchestrator(self.driver, engine.default_sampling)
+        limits = RequestLimits(vocab_size=int(engine.config.vocab_size),
+                               max_prefill_length=engine.max_prefill_length,
+                               max_cache_length=engine.max_cache_length, auth_token=auth_token)
+        servicer = SamplingOrchestrator(self.driver, engine.default_sampling, limits)
 
         async def build() -> tuple[grpc.aio.Server, int]:
             server = grpc.aio.server(self._executor)

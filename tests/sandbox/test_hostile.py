@@ -356,7 +356,7 @@ HOSTILE = [
     program("forgery", "out_of_order_result_frame", """
         import json, os, struct
         def f(context):
-            body = json.dumps({"i": 7, "status": "ok", "literal": "987654321"}).encode()
+            body = json.dumps({"i": 7, "status": "passed", "tests_passed": 1}).encode()
             os.write(3, struct.pack(">I", len(body)) + body)
             return 0
         """, {"runtime_error", "wrong_answer"}, expected=SECRET_ANSWER),
@@ -372,6 +372,240 @@ HOSTILE = [
         sys.stdout.flush()
         os._exit(0)
         """, {"wrong_answer"}, mode="stdio", expected="987654321"),
+    # ------------------------------------------------------------ the result channel
+    # (issue 17: the channel is the harness's; a frame from candidate code decides nothing)
+    program("channel", "assert_mode_result_frame_then_exit", """
+        import json, os, struct
+        body = json.dumps({"i": 0, "status": "ok"}).encode()
+        os.write(3, struct.pack(">I", len(body)) + body)
+        os._exit(0)
+        def f(x):
+            return x
+        """, {"runtime_error"}, mode="assert"),
+    program("channel", "assert_mode_frame_from_inside_the_call", """
+        import json, os, struct
+        def f(x):
+            body = json.dumps({"i": 0, "status": "ok"}).encode()
+            for fd in range(3, 64):
+                try:
+                    os.write(fd, struct.pack(">I", len(body)) + body)
+                except OSError:
+                    pass
+            os._exit(0)
+        """, {"runtime_error"}, mode="assert"),
+    program("channel", "assert_mode_lying_eq_object", """
+        class Anything:
+            def __eq__(self, other):
+                return True
+        def f(x):
+            return Anything()
+        """, {"runtime_error", "wrong_answer"}, mode="assert"),
+    program("channel", "assert_mode_int_subclass", """
+        class Liar(int):
+            def __eq__(self, other):
+                return True
+        def f(x):
+            return Liar(7)
+        """, {"wrong_answer"}, mode="assert"),
+    program("channel", "assert_mode_patch_builtins_of_harness", """
+        import builtins
+        builtins.AssertionError = type("Nothing", (Exception,), {})
+        def f(x):
+            import sys
+            sys.modules["builtins"].__dict__["AssertionError"] = None
+            return 5
+        """, {"wrong_answer"}, mode="assert"),
+    program("channel", "assert_mode_proc_fd_of_harness", """
+        import json, os, struct
+        def f(x):
+            body = json.dumps({"i": 0, "status": "ok"}).encode()
+            for fd in range(3, 16):
+                try:
+                    with open(f"/proc/{os.getppid()}/fd/{fd}", "wb") as handle:
+                        handle.write(struct.pack(">I", len(body)) + body)
+                except OSError:
+                    pass
+            return 5
+        """, {"wrong_answer", "runtime_error"}, mode="assert"),
+    program("channel", "assert_mode_proc_mem_of_harness", """
+        import os
+        def f(x):
+            try:
+                with open(f"/proc/{os.getppid()}/mem", "r+b") as handle:
+                    handle.read(1)
+                return x + 1  # reaching the harness's memory would be a way to pass
+            except OSError:
+                return 5
+        """, {"wrong_answer"}, mode="assert"),
+    program("channel", "assert_mode_ptrace_harness", """
+        import ctypes, os
+        def f(x):
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.ptrace(16, os.getppid(), None, None) == 0:
+                return x + 1  # tracing the harness would be a way to pass
+            return 5
+        """, {"wrong_answer"}, mode="assert"),
+    program("channel", "assert_mode_kill_harness", """
+        import os, signal
+        def f(x):
+            os.kill(os.getppid(), signal.SIGKILL)
+            return 2
+        """, {"runtime_error"}, mode="assert"),
+    program("channel", "stdio_result_frame_then_flood", """
+        import json, os, struct, sys
+        body = json.dumps({"i": 0, "status": "ok", "stdout": "987654321"}).encode()
+        try:
+            os.write(3, struct.pack(">I", len(body)) + body)
+        except OSError:
+            pass
+        while True:
+            sys.stdout.write("x" * 65536)
+        """, {"output_limit"}, mode="stdio", expected="987654321"),
+    program("channel", "stdio_result_frame_then_sleep", """
+        import json, os, struct, time
+        body = json.dumps({"i": 0, "status": "ok", "stdout": "987654321"}).encode()
+        for fd in range(3, 64):
+            try:
+                os.write(fd, struct.pack(">I", len(body)) + body)
+            except OSError:
+                pass
+        time.sleep(60)
+        """, {"timeout"}, mode="stdio", expected="987654321"),
+    program("channel", "stdio_frame_with_wrong_typed_stdout", """
+        import json, os, struct
+        body = json.dumps({"i": 0, "status": "ok", "stdout": 5}).encode()
+        try:
+            os.write(3, struct.pack(">I", len(body)) + body)
+        except OSError:
+            pass
+        raise SystemExit(1)
+        """, {"runtime_error"}, mode="stdio", expected="987654321"),
+    program("channel", "stdio_claims_memory_exit_status", """
+        import os
+        os._exit(99)
+        """, {"memory"}, mode="stdio", expected="987654321"),
+    program("channel", "frame_with_wrong_typed_literal", """
+        import json, os, struct
+        def f(context):
+            body = json.dumps({"i": 0, "status": "ok", "literal": 5}).encode()
+            os.write(3, struct.pack(">I", len(body)) + body)
+            os._exit(0)
+        """, {"runtime_error"}, expected=SECRET_ANSWER),
+    program("channel", "frame_with_missing_fields", """
+        import json, os, struct
+        def f(context):
+            body = json.dumps({"i": 0}).encode()
+            os.write(3, struct.pack(">I", len(body)) + body)
+            os._exit(0)
+        """, {"runtime_error"}, expected=SECRET_ANSWER),
+    program("channel", "frame_nested_5000_deep", """
+        import os, struct
+        def f(context):
+            body = ("[" * 5000 + "]" * 5000).encode()
+            os.write(3, struct.pack(">I", len(body)) + body)
+            os._exit(0)
+        """, {"runtime_error"}, expected=SECRET_ANSWER),
+    program("channel", "frame_dict_nested_5000_deep", """
+        import os, struct
+        def f(context):
+            body = ('{"a":' * 5000 + "1" + "}" * 5000).encode()
+            os.write(3, struct.pack(">I", len(body)) + body)
+            return 0
+        """, {"runtime_error"}, expected=SECRET_ANSWER),
+    program("channel", "frame_not_utf8", """
+        import os, struct
+        def f(context):
+            body = b"\xff\xfe{\x00"
+            os.write(3, struct.pack(">I", len(body)) + body)
+            return 0
+        """, {"runtime_error"}, expected=SECRET_ANSWER),
+    program("channel", "frame_huge_declared_size", """
+        import os, struct
+        def f(context):
+            os.write(3, struct.pack(">I", 2 ** 32 - 1) + b"{")
+            return 0
+        """, {"output_limit", "runtime_error", "timeout"}, expected=SECRET_ANSWER),
+    program("channel", "frame_header_then_silence", """
+        import os, struct, time
+        def f(context):
+            os.write(3, struct.pack(">I", 100) + b"{")
+            time.sleep(60)
+        """, {"timeout"}, expected=SECRET_ANSWER),
+    program("channel", "frame_literal_with_code", """
+        import json, os, struct
+        def f(context):
+            body = json.dumps({"status": "ok", "literal": "__import__('os').getpid()"}).encode()
+            os.write(3, struct.pack(">I", len(body)) + body)
+            os._exit(0)
+        """, {"runtime_error", "wrong_answer"}, expected=SECRET_ANSWER),
+    program("channel", "frame_claims_fatal_pass", """
+        import json, os, struct
+        def f(context):
+            body = json.dumps({"i": 0, "status": "passed", "fatal": True,
+                               "tests_passed": 99}).encode()
+            os.write(3, struct.pack(">I", len(body)) + body)
+            os._exit(0)
+        """, {"runtime_error"}, expected=SECRET_ANSWER),
+    program("channel", "write_to_the_call_pipe", """
+        import json, os, struct
+        def f(context):
+            body = json.dumps({"f": "f", "args": "(1,)"}).encode()
+            try:
+                os.write(4, struct.pack(">I", len(body)) + body)
+            except OSError:
+                pass
+            return 0
+        """, {"wrong_answer", "runtime_error"}, expected=SECRET_ANSWER),
+    program("channel", "random_bytes_as_frames", """
+        import os, random
+        def f(context):
+            generator = random.Random(17)
+            for _ in range(50):
+                os.write(3, bytes(generator.randrange(256) for _ in range(64)))
+            return 0
+        """, {"wrong_answer", "runtime_error", "output_limit", "timeout"},
+        expected=SECRET_ANSWER),
+    # ------------------------------------------------------------ the comparator
+    program("comparator", "float_near_a_big_int", """
+        def f(context):
+            return 1e12
+        """, {"wrong_answer"}, expected=10 ** 12 + 7),
+    program("comparator", "float_equal_to_an_int", """
+        def f(context):
+            return 42.0
+        """, {"wrong_answer"}, expected=42),
+    program("comparator", "bool_for_an_int", """
+        def f(context):
+            return True
+        """, {"wrong_answer"}, expected=1),
+    program("comparator", "int_for_a_bool", """
+        def f(context):
+            return 0
+        """, {"wrong_answer"}, expected=False),
+    program("comparator", "int_for_a_float", """
+        def f(context):
+            return 3
+        """, {"wrong_answer"}, expected=3.0),
+    program("comparator", "float_inside_a_list", """
+        def f(context):
+            return [1, 2.0000000001, 3]
+        """, {"wrong_answer"}, expected=[1, 2, 3]),
+    program("comparator", "float_member_of_a_set", """
+        def f(context):
+            return {1.0, 2}
+        """, {"wrong_answer"}, expected={1, 2}),
+    program("comparator", "complex_for_a_float", """
+        def f(context):
+            return 2 + 0j
+        """, {"wrong_answer"}, expected=2.0),
+    program("comparator", "nan_for_a_number", """
+        def f(context):
+            return float("nan")
+        """, {"wrong_answer"}, expected=0.5),
+    program("comparator", "huge_int_near_miss", """
+        def f(context):
+            return 10 ** 30 + 1
+        """, {"wrong_answer"}, expected=10 ** 30),
     program("forgery", "assert_mode_exit_before_check", """
         import os
         os._exit(0)
@@ -384,7 +618,8 @@ HOSTILE = [
 def _job(case: Hostile, context: dict) -> Job:
     if case.mode == "assert":
         return Job(mode="assert", code=case.code, entry_point="f", limits=FAST_LIMITS,
-                   test_code="def check(candidate):\n    assert candidate(1) == 2\n")
+                   test_code="def check(candidate):\n    assert candidate(1) == 2\n"
+                             "    assert candidate(2) == 3\n")
     if case.mode == "stdio":
         return Job(mode="stdio", code=case.code, tests=(StdioTest("", case.expected),),
                    limits=FAST_LIMITS)
@@ -399,8 +634,8 @@ WRONG_CANARY = dataclasses.replace(CANARY, code="def f(x):\n    return x * 3\n")
 
 def test_suite_has_enough_programs_in_every_category():
     categories = {case.category for case in HOSTILE}
-    assert categories == {"exhaustion", "escape", "forgery"}
-    assert len(HOSTILE) >= 30
+    assert categories == {"exhaustion", "escape", "forgery", "channel", "comparator"}
+    assert len(HOSTILE) >= 60
     assert len({case.name for case in HOSTILE}) == len(HOSTILE)
 
 
@@ -474,3 +709,34 @@ def test_nothing_left_after_close(host):
     assert not os.path.exists(state_dir)
     leftover = subprocess.run(["pgrep", "-f", state_dir], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""
+
+
+def test_a_forked_memory_bomb_cannot_take_the_sandbox_past_its_cgroup(host):
+    # 8 children of 150 MB each (1.2 GB) against a 400 MB sandbox: per-process limits
+    # alone would allow it; the sandbox's memory cgroup does not.
+    bomb = textwrap.dedent("""
+        import os, time
+        def f(context):
+            for _ in range(8):
+                if os.fork() == 0:
+                    block = bytearray(150 << 20)
+                    block[::4096] = b"x" * len(range(0, len(block), 4096))
+                    time.sleep(5)
+                    os._exit(0)
+            time.sleep(6)
+            return 987654321
+        """)
+    limits = dataclasses.replace(FAST_LIMITS, memory_mb=200, wall_time_per_test_s=10.0,
+                                 wall_time_per_job_s=12.0)
+    with SandboxExecutor(workers=1, limits=limits, sandbox_memory_mb=400) as ex:
+        [container] = ex.containers()
+        limit_file = Path(f"/sys/fs/cgroup/memory/{container}/memory.limit_in_bytes")
+        assert int(limit_file.read_text()) == 400 << 20
+        job = Job(mode="function", code=bomb, entry_point="f", limits=limits,
+                  tests=(FunctionTest(({},), SECRET_ANSWER),))
+        verdict, canary = ex.run([job, CANARY])
+        assert verdict.status in {"sandbox_error", "memory", "runtime_error", "timeout"}, verdict
+        assert canary.status == "passed"
+        for container in ex.containers():  # the replacement sandbox is capped too
+            usage = Path(f"/sys/fs/cgroup/memory/{container}/memory.max_usage_in_bytes")
+            assert int(usage.read_text()) <= 400 << 20

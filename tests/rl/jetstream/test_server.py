@@ -112,3 +112,70 @@ def test_text_request_without_metadata_uses_server_tokenizer_and_defaults(served
     [greedy] = client.generate([GenerationRequest(prompt="def f(x):", max_new_tokens=6, temperature=0.0)])
     client.close()
     assert token_ids == list(greedy.completions[0].token_ids)
+
+
+def _malformed_calls():
+    """(request, metadata) pairs the server must refuse: 20 kinds, repeated to 200."""
+    from jetstream.core.proto import jetstream_pb2
+    from rl.jetstream.request_sampling import _PREFIX
+
+    def tokens(ids, max_tokens=5):
+        return jetstream_pb2.DecodeRequest(
+            token_content=jetstream_pb2.DecodeRequest.TokenContent(token_ids=ids), max_tokens=max_tokens)
+
+    def text(value, max_tokens=5):
+        return jetstream_pb2.DecodeRequest(
+            text_content=jetstream_pb2.DecodeRequest.TextContent(text=value), max_tokens=max_tokens)
+
+    def sampling(**fields):
+        return tuple((_PREFIX + name.replace("_", "-"), value) for name, value in fields.items())
+
+    kinds = [
+        (tokens([]), ()), (text(""), ()), (jetstream_pb2.DecodeRequest(max_tokens=5), ()),
+        (tokens([10 ** 6]), ()), (tokens([-1]), ()), (tokens([65] * 5000), ()),
+        (tokens([65], max_tokens=0), ()), (tokens([65], max_tokens=-3), ()),
+        (tokens([65], max_tokens=10 ** 6), ()),
+        (tokens([65]), sampling(seed=str(10 ** 30))), (tokens([65]), sampling(seed="-" + str(10 ** 30))),
+        (tokens([65]), sampling(temperature="inf")), (tokens([65]), sampling(temperature="nan")),
+        (tokens([65]), sampling(temperature="-1.0")), (tokens([65]), sampling(top_p="0.0")),
+        (tokens([65]), sampling(top_p="nan")), (tokens([65]), sampling(top_k="-1")),
+        (tokens([65]), sampling(top_k="not a number")), (tokens([65]), sampling(sample_index="-5")),
+        (text("x" * (2 << 20)), ()),
+    ]
+    return [kinds[index % len(kinds)] for index in range(200)]
+
+
+def test_server_survives_200_malformed_requests_then_answers(served):
+    import grpc
+    from jetstream.core.proto import jetstream_pb2_grpc
+
+    address, _ = served
+    client = JetStreamClient(address, byte_tokenizer(), timeout_s=120, retry=FAST_RETRY)
+    request = GenerationRequest(prompt="def f(x):", n=1, max_new_tokens=6, temperature=0.0)
+    [before] = client.generate([request])
+    channel = grpc.insecure_channel(address, options=[("grpc.max_send_message_length", 8 << 20)])
+    stub = jetstream_pb2_grpc.OrchestratorStub(channel)
+    codes = []
+    for message, metadata in _malformed_calls():
+        try:
+            list(stub.Decode(message, metadata=metadata, timeout=60))
+            codes.append("OK")
+        except grpc.RpcError as error:
+            codes.append(error.code().name)
+    channel.close()
+    assert codes == ["INVALID_ARGUMENT"] * 200
+    [after] = client.generate([request])
+    client.close()
+    assert after.completions[0].token_ids == before.completions[0].token_ids
+    assert after.completions[0].text == before.completions[0].text
+
+
+def test_shared_secret_token_is_required_when_set():
+    from rl.jetstream.driver import TOKEN_METADATA_KEY, RequestLimits
+    open_server = RequestLimits(vocab_size=10, max_prefill_length=8, max_cache_length=16)
+    guarded = RequestLimits(vocab_size=10, max_prefill_length=8, max_cache_length=16,
+                            auth_token="s3cret")
+    assert open_server.check_token(())
+    assert guarded.check_token(((TOKEN_METADATA_KEY, "s3cret"),))
+    assert not guarded.check_token(())
+    assert not guarded.check_token(((TOKEN_METADATA_KEY, "s3cre"),))

@@ -1,0 +1,81 @@
+"""State files of a run: written atomically, and the output directory's lock.
+
+Owns: `write_json_atomic` / `write_text_atomic` (temporary file in the same directory,
+fsync, rename, fsync of the directory: a kill at any moment leaves the old file or the
+new one, never a torn one), `read_json_or_none` (a missing or unreadable state file is
+"not there") and `OutputDirLock` (an exclusive `flock` on <dir>/.lock held for the
+whole run: a second run on the same directory fails at once with a clear error; the
+kernel drops the lock when the holder dies, so a killed run never blocks its rerun).
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    directory_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(directory_fd)
+    finally:
+        os.close(directory_fd)
+
+
+def write_json_atomic(path: str, value) -> None:
+    write_text_atomic(path, json.dumps(value, indent=2, sort_keys=True))
+
+
+def read_json_or_none(path: str):
+    """The JSON in `path`, or None when it is missing or not valid JSON."""
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+class OutputDirLockedError(RuntimeError):
+    """Another live run holds the output directory."""
+
+
+class OutputDirLock:
+    """`with OutputDirLock(dir):` — the run's exclusive hold on its output directory."""
+
+    def __init__(self, directory: str):
+        self.path = os.path.join(directory, ".lock")
+        self._fd = -1
+
+    def __enter__(self) -> "OutputDirLock":
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            self._fd = -1
+            raise OutputDirLockedError(
+                f"output directory {os.path.dirname(self.path)!r} is in use by another run "
+                "(it holds .lock); wait for it to finish or choose another output_dir") from None
+        os.ftruncate(self._fd, 0)
+        os.write(self._fd, str(os.getpid()).encode())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd >= 0:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = -1
