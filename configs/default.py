@@ -76,3 +76,11 @@ def get_config(size: str = "") -> ml_collections.ConfigDict:
     config.eval.max_new_tokens = 384
     config.eval.batch_size = 10
     return config
+
+
+def validate_main(section: ml_collections.ConfigDict, name: str = "main") -> None:
+    """The `main` section (main_section above)."""
+    from configs.validation import require
+
+    require(section.serve_start_timeout_s > 0, f"{name}.serve_start_timeout_s", section.serve_start_timeout_s,
+            "out of range, it must be > 0")

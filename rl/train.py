@@ -418,5 +418,7 @@ def main(config) -> None:
 
 if __name__ == "__main__":
     from rl.cli import run_with_config
+    from rl.preflight import check_training_data
 
-    run_with_config(main, "python -m rl.train --config=configs/train.py [--config.grpo.group_size=8 ...]")
+    run_with_config(main, "python -m rl.train --config=configs/train.py [--config.grpo.group_size=8 ...]",
+                    preflight=check_training_data)

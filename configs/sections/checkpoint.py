@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from configs.validation import at_least
+
 
 def get_checkpoint_config() -> ml_collections.ConfigDict:
     config = ml_collections.ConfigDict()
@@ -15,3 +17,8 @@ def get_checkpoint_config() -> ml_collections.ConfigDict:
     config.save_on_preemption = True   # save the current step on SIGTERM (the loop's job)
     config.export_directory = ""       # empty: no safetensors export at the end of a run
     return config
+
+
+def validate(section: ml_collections.ConfigDict, name: str = "checkpoint") -> None:
+    at_least(f"{name}.save_every_steps", section.save_every_steps, 1)
+    at_least(f"{name}.keep_last", section.keep_last, 1)
