@@ -4,7 +4,7 @@ Qwen2.5-Coder-0.5B-Instruct pack as teacher (served by JetStream), student and p
     python -m rl.main --config=configs/default.py [--config.output_dir=runs/default]
 
 Sized to finish in about half an hour after set-up: a few seeds through the multi-turn
-loop at M=8 (DESIGN.md's thresholds), 8 GRPO updates on the usable problems, and
+loop at M=8 (the thresholds of docs/design.md), 8 GRPO updates on the usable problems, and
 HumanEval on a fixed 20-problem subset before and after training. `get_config("smoke")`
 is a few-minute version for checking the wiring.
 """

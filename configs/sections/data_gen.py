@@ -7,8 +7,8 @@ p < `target_band[0]` (0.35) for an easier one; p inside the target band asks for
 change, then `in_band` decides: "harder" while turns remain, or "stop". Usable problems
 have p in [`usable_band[0]`, `usable_band[1]`] = [0.01, 0.97]. Stepping-stone chains go
 top-down from a usable problem in the hard chain bin to medium then easy; each level
-must land in its chain bin (DESIGN.md "Difficulty bands": hard 0.05-0.16, medium
-0.41-0.59, easy 0.81-0.91; lower bound inclusive, upper exclusive).
+must land in its chain bin (docs/design.md, "Difficulty bands and transitions": hard
+0.05-0.16, medium 0.41-0.59, easy 0.81-0.91; lower bound inclusive, upper exclusive).
 """
 from __future__ import annotations
 
