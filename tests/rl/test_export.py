@@ -141,3 +141,15 @@ def test_the_shard_plan_keeps_files_under_the_limit():
     tensors = {name: np.zeros(size, np.uint8) for name, size in (("a", 40), ("b", 40), ("c", 100), ("d", 10))}
     assert shard_plan(tensors, 90) == [["a", "b"], ["c"], ["d"]]
     assert shard_plan(tensors, 1000) == [["a", "b", "c", "d"]]
+
+
+def test_rl_generate_completes_with_the_export(trained_export, tmp_path, capsys):
+    from rl import generate
+
+    export_dir, trained = trained_export
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text("1 5 9 2 7 3")
+    assert generate.main(["--model", str(export_dir), "--prompt-file", str(prompt), "--raw",
+                          "--max-new-tokens", "1"]) == 0
+    first = int(np.argmax(trained[0, -1]))
+    assert capsys.readouterr().out == ("" if first >= 10 else str(first)) + "\n"
