@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from rl.generation.types import GenerationRequest, Message
-from rl.preflight import SetupError, check_model_source
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
@@ -51,11 +50,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("error: need --max-new-tokens >= 1, --temperature >= 0 and 0 < --top-p <= 1", file=sys.stderr)
         return 2
     request = build_request(args, args.prompt_file.read_text())
-    try:
-        check_model_source(args.model, "--model")
-    except SetupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
 
     from rl.generation.in_process import InProcessGenerator
     from rl.loaders.errors import CheckpointError

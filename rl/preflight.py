@@ -5,7 +5,7 @@ Owns the checks of the things a config points at outside itself: gVisor's `runsc
 the `model`, `checkpoint`, `teacher`, `student` and `policy` fields name, and the
 `SetupError` they raise, whose message is one line with the command or override that
 fixes it. `check_config` is called by `rl.cli.run_with_config` for every experiment
-entry point; `check_model_source` also serves `rl.generate`. The checks are cheap (a
+entry point (`rl.generate` gets the same messages from the loader it calls first). The checks are cheap (a
 PATH look-up, `importlib` spec look-ups, `os.stat`): nothing is read or loaded.
 """
 from __future__ import annotations

