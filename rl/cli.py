@@ -147,11 +147,13 @@ def diagnose(argv: Sequence[str], error: BaseException) -> str:
 def parse_config(argv: Sequence[str], usage: str) -> config_dict.ConfigDict:
     """Parse `argv` (with the program name first) into a validated config; raises
     `UsageError` with one line for anything the user must change."""
+    app.define_help_flags()             # --help / --helpfull, as under app.run
     if FLAG_NAME not in flags.FLAGS:
         config_flags.DEFINE_config_file(FLAG_NAME, None, "an ml_collections config file (configs/*.py)",
                                         lock_config=True)
     argument = _config_argument(argv[1:])
-    if argument is None:
+    asks_for_help = any(a.split("=")[0] in ("--help", "--helpfull", "--helpshort", "-h", "-?") for a in argv[1:])
+    if argument is None and not asks_for_help:
         raise UsageError(f"give a config file; usage: {usage}")
     try:
         remaining = flags.FLAGS(list(argv))
