@@ -20,6 +20,8 @@ setup(
         "ml-collections>=0.1.1",
         "absl-py>=2.0",
         "numpy>=1.26",
+        "scipy>=1.11",
+        "ml_dtypes>=0.4",
         "tensorflow>=2.16",
         "tensorflow-datasets>=4.9",
         "tokenizers>=0.19",

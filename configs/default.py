@@ -4,7 +4,7 @@ Qwen2.5-Coder-0.5B-Instruct pack as teacher (served by JetStream), student and p
     python -m rl.main --config=configs/default.py [--config.output_dir=runs/default]
 
 Sized to finish in about half an hour after set-up: a few seeds through the multi-turn
-loop at M=8 (DESIGN.md's thresholds), 8 GRPO updates on the usable problems, and
+loop at M=8 (the thresholds of docs/design.md), 8 GRPO updates on the usable problems, and
 HumanEval on a fixed 20-problem subset before and after training. `get_config("smoke")`
 is a few-minute version for checking the wiring.
 """
@@ -76,3 +76,11 @@ def get_config(size: str = "") -> ml_collections.ConfigDict:
     config.eval.max_new_tokens = 384
     config.eval.batch_size = 10
     return config
+
+
+def validate_main(section: ml_collections.ConfigDict, name: str = "main") -> None:
+    """The `main` section (main_section above)."""
+    from configs.validation import require
+
+    require(section.serve_start_timeout_s > 0, f"{name}.serve_start_timeout_s", section.serve_start_timeout_s,
+            "out of range, it must be > 0")

@@ -1,7 +1,8 @@
 """The data-generation report and dataset card: yields per turn and per arm, the
 multi-turn over single-turn yield ratio with a bootstrap interval over seeds, pass-rate
 histograms, relation counts, rejection reasons with examples, teacher tokens per usable
-problem; written as report.md, report.json, dataset_card.md and PNG plots."""
+problem; written as report.md, report.json, dataset_card.md, PNG plots and TensorBoard
+scalars (tensorboard/: the counts per arm and turn and the yield ratio)."""
 from __future__ import annotations
 
 import collections
@@ -13,6 +14,7 @@ import numpy as np
 
 from data_gen import output_layout, turn_policy
 from data_gen.records import Attempt, Problem
+from rl.metrics_log import write_scalars
 
 
 def _usable(problem: Optional[Problem], band: tuple[float, float]) -> bool:
@@ -133,6 +135,36 @@ def _histograms(records: output_layout.ArmRecords, path: str, title: str) -> Opt
     return os.path.basename(path)
 
 
+def _counts_text(counts: dict) -> str:
+    """{"a": 2, "b": 1} -> "a 2, b 1"; "none" when empty."""
+    return ", ".join(f"{name} {count}" for name, count in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))) \
+        or "none"
+
+
+def _by_environment_text(counts: dict) -> str:
+    return f" ({_counts_text(counts)})" if counts else ""
+
+
+def _tokens_per_usable_text(value: Optional[float]) -> str:
+    return f"{value:,.0f}" if value is not None else "n/a (no usable problem)"
+
+
+def tensorboard_scalars(report: dict) -> dict[str, float]:
+    """The report's counts as TensorBoard scalars (`data_gen/<arm>/<name>`, the yield ratio)."""
+    scalars = {}
+    for arm, summary in report.get("arms", {}).items():
+        for name in ("attempts", "problems", "usable", "teacher_tokens", "chains"):
+            scalars[f"data_gen/{arm}/{name}"] = float(summary[name])
+        if summary.get("teacher_tokens_per_usable") is not None:
+            scalars[f"data_gen/{arm}/teacher_tokens_per_usable"] = float(summary["teacher_tokens_per_usable"])
+        for turn, row in summary["by_turn"].items():
+            scalars[f"data_gen/{arm}/usable_by_turn/{turn}"] = float(row["usable"])
+    ratio = report.get("yield_ratio", {})
+    if ratio.get("ratio") is not None and np.isfinite(ratio["ratio"]):
+        scalars["data_gen/yield_ratio"] = float(ratio["ratio"])
+    return scalars
+
+
 def _markdown(report: dict) -> str:
     lines = ["# Data generation report", ""]
     ratio = report.get("yield_ratio", {})
@@ -147,12 +179,17 @@ def _markdown(report: dict) -> str:
     for arm, summary in report["arms"].items():
         lines += [f"## {arm}", "",
                   f"- teacher calls: {summary['attempts']}; valid problems: {summary['problems']}; "
-                  f"usable: {summary['usable']} {summary['usable_by_environment']}",
-                  f"- teacher tokens: {summary['teacher_tokens']}; per usable problem: "
-                  f"{summary['teacher_tokens_per_usable']}", f"- chains: {summary['chains']}",
-                  f"- relations: {summary['relations']}", "", "| turn | calls | valid | usable |", "|---|---|---|---|"]
+                  f"usable: {summary['usable']}{_by_environment_text(summary['usable_by_environment'])}",
+                  f"- teacher tokens: {summary['teacher_tokens']:,}; per usable problem: "
+                  f"{_tokens_per_usable_text(summary['teacher_tokens_per_usable'])}",
+                  f"- chains: {summary['chains']}",
+                  f"- relations: {_counts_text(summary['relations'])}", "",
+                  "| turn | calls | valid | usable |", "|---|---|---|---|"]
         lines += [f"| {t} | {v['attempts']} | {v['valid']} | {v['usable']} |" for t, v in summary["by_turn"].items()]
-        lines += ["", "| rejection reason | count | example diagnostic |", "|---|---|---|"]
+        if not summary["rejections"]:
+            lines += ["", "No teacher reply was rejected."]
+        else:
+            lines += ["", "| rejection reason | count | example diagnostic |", "|---|---|---|"]
         for reason, count in summary["rejections"].items():
             example = summary["rejection_examples"][reason]["diagnostic"].replace("|", "\\|").replace("\n", " ")
             lines.append(f"| {reason} | {count} | {example[:120]} |")
@@ -182,6 +219,7 @@ def write_report(output_dir: str, usable_band: Sequence[float], manifest: Option
         json.dump(report, handle, indent=2, sort_keys=True)
     with open(os.path.join(output_dir, "report.md"), "w") as handle:
         handle.write(_markdown(report))
+    write_scalars(os.path.join(output_dir, "tensorboard"), 0, tensorboard_scalars(report))
     return report
 
 
@@ -198,7 +236,7 @@ def write_dataset_card(output_dir: str, config_json: str, manifest: dict, report
         "(multi-turn refinement and a single-turn baseline), with every gold output computed in the sandbox.", "",
         f"- teacher model: {manifest.get('teacher_model')}",
         f"- student model: {manifest.get('student_model')}",
-        f"- prompt versions: {sorted(prompt_versions)}",
+        f"- prompt versions: {', '.join(sorted(prompt_versions)) or 'none'}",
         f"- seeds: {manifest.get('seeds')} ({manifest.get('seeds_kept')} kept after contamination checks)",
     ]
     for arm, summary in report.get("arms", {}).items():

@@ -4,8 +4,8 @@ online difficulty statistics), saved together under one step number.
 
 Keeps the last N complete checkpoints, saves asynchronously, and restores the latest
 complete one, saying which; if the latest cannot be read (a torn or corrupted write) it
-warns and falls back to the one before. `export_safetensors` writes the policy as a
-Hugging Face directory (config.json + model.safetensors) that `transformers` loads.
+warns and falls back to the one before. The Hugging Face export is `rl.export`
+(`export_safetensors` here is its float32, weights-only form).
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ import numpy as np
 import orbax.checkpoint as ocp
 from flax import nnx
 
-from rl.loaders.hf_directory import write_hf_directory
 from rl.models.config import ModelConfig
 from rl.train_step import TrainState
 
@@ -122,26 +121,9 @@ class Checkpointer:
         self.close()
 
 
-def _to_hf_layout(ours: np.ndarray, hf_shape: tuple, convert) -> np.ndarray:
-    """Invert a loader converter (a reshape, or a transpose then reshape) for one tensor."""
-    for candidate in (ours.reshape(hf_shape), ours.reshape(hf_shape[::-1]).T):
-        if candidate.shape == tuple(hf_shape) and np.array_equal(convert(candidate), ours):
-            return np.ascontiguousarray(candidate)
-    raise ValueError(f"cannot map a parameter of shape {ours.shape} back to the Hugging Face shape {hf_shape}")
-
-
 def export_safetensors(params: nnx.State, config: ModelConfig, directory: str | os.PathLike) -> Path:
-    """Write `params` (this model's layout) as a Hugging Face safetensors directory
-    (config.json + model.safetensors, float32; copy the tokenizer files beside it to serve)."""
-    # The loader's table of (our path, HF name, HF shape, HF->ours converter), inverted here.
-    from rl.models.hf_weights import _expected
+    """Write `params` as a Hugging Face directory (float32, no tokenizer): `rl.export.export_hf`,
+    which also writes the tokenizer, other dtypes and shards."""
+    from rl.export import export_hf
 
-    flat = {path: np.asarray(jax.device_get(variable.get_value()), dtype=np.float32)
-            for path, variable in nnx.to_flat_state(params)}
-    tensors = {}
-    for path, name, hf_shape, convert in _expected(config):
-        if path not in flat:
-            raise ValueError(f"parameter {'.'.join(map(str, path))} (for {name}) is missing from the state to export")
-        tensors[name] = _to_hf_layout(flat[path], hf_shape, convert)
-    write_hf_directory(directory, config, tensors)
-    return Path(directory)
+    return export_hf(params, config, directory)

@@ -3,11 +3,13 @@
     python -m rl.evaluate --config=configs/eval.py --config.checkpoint=PATH
 
 `checkpoint` is a model pack name, a Hugging Face safetensors directory (a trainer's
-export included) or a .gguf file; it is sampled in-process unless `policy.backend` names
-a server. Writes eval_results.json, eval_results.md, eval_samples.jsonl and the resolved
-config (eval_config.json) to `output_dir`, prints the markdown table, and shows
-per-benchmark progress with an ETA. The work itself is
-`rl.evaluation.checkpoint_run.evaluate`.
+export included: `checkpoint.export_directory`, written by rl.export with its tokenizer)
+or a .gguf file; a path that does not exist or is not such a directory (an orbax training
+checkpoint, say) is refused before the sandbox pool starts (rl.preflight). It is sampled
+in-process unless `policy.backend` names a server. Writes eval_results.json,
+eval_results.md, eval_samples.jsonl, TensorBoard scalars and the resolved config
+(eval_config.json) to `output_dir`, prints the markdown table, and shows per-benchmark
+progress with an ETA. The work itself is `rl.evaluation.checkpoint_run.evaluate`.
 """
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ import sys
 import time
 from typing import Optional
 
+from rl.preflight import ServerLog, server_start_error
 from rl.state_files import OutputDirLock, read_json_or_none, write_json_atomic, write_text_atomic
 
 STAGES = ("data_generation", "evaluation_before", "training", "evaluation_after", "report")
@@ -50,7 +51,8 @@ def jetstream_teacher(config):
                f"--config.model={config.teacher.model}", "--config.port=0"]
     for key, value in config.main.serve_overrides.items():
         command.append(f"--config.{key}={value}")
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=None, text=True)
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server_log = ServerLog(server.stderr)
     try:
         deadline = time.time() + float(config.main.serve_start_timeout_s)
         address = None
@@ -62,8 +64,7 @@ def jetstream_teacher(config):
                 address = line.split()[1]
                 break
         if address is None:
-            raise RuntimeError(f"the JetStream teacher server did not start within "
-                               f"{config.main.serve_start_timeout_s} s (exit code {server.poll()}); see its log above")
+            raise server_start_error(server, server_log, float(config.main.serve_start_timeout_s))
         yield address
     finally:
         server.terminate()

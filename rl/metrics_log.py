@@ -1,4 +1,5 @@
-"""Run metrics to a CSV file and TensorBoard event files, and sampled rollouts to JSONL.
+"""Run metrics to a CSV file and TensorBoard event files, and sampled rollouts to JSONL;
+`write_scalars` for the one-off scalars of an evaluation or a data-generation report.
 
 The CSV has one row per step and grows new columns as they appear (it is rewritten when
 a new metric name shows up, which happens only in the first steps). On resume, rows at or
@@ -11,6 +12,34 @@ import json
 import os
 import time
 from typing import Mapping, Optional
+
+
+def _event_writer(directory: str):
+    """A TensorBoard event file writer in `directory`, or None without the tensorboard package."""
+    try:
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+    except ImportError:
+        print("metrics: the tensorboard package is not installed; no TensorBoard events are written")
+        return None
+    return EventFileWriter(directory)
+
+
+def _scalar_event(step: int, metrics: Mapping[str, float]):
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    values = [summary_pb2.Summary.Value(tag=k, simple_value=float(v)) for k, v in metrics.items()]
+    return event_pb2.Event(wall_time=time.time(), step=step, summary=summary_pb2.Summary(value=values))
+
+
+def write_scalars(directory: str, step: int, metrics: Mapping[str, float]) -> None:
+    """Write `metrics` as TensorBoard scalars at `step` into an event file in `directory`."""
+    if not metrics:
+        return
+    os.makedirs(directory, exist_ok=True)
+    writer = _event_writer(directory)
+    if writer is not None:
+        writer.add_event(_scalar_event(step, metrics))
+        writer.close()
 
 
 class MetricsLog:
@@ -33,14 +62,7 @@ class MetricsLog:
                 kept = [line for line in handle if line.endswith("\n") and json.loads(line)["step"] < resume_from_step]
             with open(self.rollouts_path, "w") as handle:
                 handle.writelines(kept)
-        self._events = None
-        if tensorboard:
-            try:
-                from tensorboard.summary.writer.event_file_writer import EventFileWriter
-
-                self._events = EventFileWriter(os.path.join(directory, "tensorboard"))
-            except ImportError:
-                print("metrics: the tensorboard package is not installed; writing the CSV only")
+        self._events = _event_writer(os.path.join(directory, "tensorboard")) if tensorboard else None
 
     def _rewrite(self) -> None:
         with open(self.csv_path, "w", newline="") as handle:
@@ -59,11 +81,7 @@ class MetricsLog:
             with open(self.csv_path, "a", newline="") as handle:
                 csv.DictWriter(handle, fieldnames=self._columns).writerow(row)
         if self._events is not None:
-            from tensorboard.compat.proto import event_pb2, summary_pb2
-
-            values = [summary_pb2.Summary.Value(tag=k, simple_value=float(v)) for k, v in metrics.items()]
-            self._events.add_event(event_pb2.Event(wall_time=time.time(), step=step,
-                                                   summary=summary_pb2.Summary(value=values)))
+            self._events.add_event(_scalar_event(step, metrics))
             self._events.flush()
 
     def write_rollouts(self, step: int, samples: list[dict]) -> None:

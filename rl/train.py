@@ -349,11 +349,13 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
                 break
         checkpointer.wait_until_finished()
         if config.checkpoint.export_directory and trained_steps == total_steps:
-            from rl.checkpointing import export_safetensors
+            from rl.export import export_policy
 
             host_params = distributed.fetch_to_host(state.params)   # a collective: every process takes part
             if primary:
-                export_safetensors(host_params, policy.model_config, str(config.checkpoint.export_directory))
+                export_policy(host_params, policy, str(config.checkpoint.export_directory),
+                              dtype=str(config.checkpoint.get("export_dtype", "float32")),
+                              max_shard_bytes=int(config.checkpoint.get("export_max_shard_mb", 2048)) << 20)
     finally:
         bar.close()
         preemption.close()
@@ -418,5 +420,7 @@ def main(config) -> None:
 
 if __name__ == "__main__":
     from rl.cli import run_with_config
+    from rl.preflight import check_training_data
 
-    run_with_config(main, "python -m rl.train --config=configs/train.py [--config.grpo.group_size=8 ...]")
+    run_with_config(main, "python -m rl.train --config=configs/train.py [--config.grpo.group_size=8 ...]",
+                    preflight=check_training_data)

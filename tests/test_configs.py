@@ -224,3 +224,28 @@ def test_each_experiment_smoke_size_trains_end_to_end(name, tiny_data, executor,
     assert [int(row["step"]) for row in result.metrics] == list(range(common.SMOKE_STEPS))
     assert all(0.0 <= row["reward_mean"] <= 1.0 for row in result.metrics)
     assert os.path.exists(os.path.join(str(tmp_path / name), "train", "metrics.csv"))
+
+
+@pytest.mark.parametrize("path", ["configs/train.py", "configs/default.py", "configs/data_gen.py", "configs/eval.py",
+                                  "configs/serve.py", "configs/gpu.py"]
+                         + [f"configs/experiments/{name}.py" for name in EXPERIMENTS]
+                         + [f"configs/paper/{name}.py" for name in PAPER_CONFIGS])
+def test_every_shipped_config_passes_validation(path):
+    from configs.validation import validate_config
+    from rl.cli import load_config_file
+
+    validate_config(load_config_file(os.path.join(ROOT, path)))
+
+
+def test_validation_names_the_field_and_its_range():
+    from configs.validation import ConfigError, validate_config
+
+    config = importlib.import_module("configs.default").get_config()
+    with config.unlocked():
+        config.grpo.group_size = 1
+    with pytest.raises(ConfigError, match=r"grpo.group_size=1 is not accepted: out of range, it must be >= 2"):
+        validate_config(config)
+    config.grpo.group_size = 4
+    config.teacher.top_p = 0.0
+    with pytest.raises(ConfigError, match=r"teacher.top_p=0.0 is not accepted"):
+        validate_config(config)

@@ -1,6 +1,10 @@
-"""notebooks/analysis.ipynb executes headless (nbclient) on tiny run dirs made here with
-the trainer's own metrics writer: two arms of an experiment, two seeds each; its figures
-are written and its final-reward table aggregates the seeds as stated."""
+"""notebooks/analysis.ipynb executes headless (nbclient) on tiny run dirs laid out as
+rl.main writes them, made here with the project's own writers (the resolved config, the
+trainer's config and metrics log, the evaluation reports before and after): two arms of an
+experiment, two seeds each; its figures are written and its tables aggregate the seeds as
+stated. With its default parameters, run from a directory holding `runs/`, it finds the
+run that `python -m rl.main --config=configs/default.py` makes (`runs/default`) and the one
+`python -m rl.train --config=configs/train.py` makes (`runs/train`), without Colab."""
 import json
 import os
 
@@ -9,7 +13,12 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
+from configs import default as default_config
+from configs import train as train_config
 from configs.experiments import curricula
+from rl.evaluation.report import write_report
+from rl.evaluation.runner import BenchmarkResult, ProblemOutcome, ScoringSettings, score_outcomes
+from rl.evaluation.sampling import SamplingSettings
 from rl.metrics_log import MetricsLog
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,34 +31,69 @@ def _reward(arm_index: int, seed: int, step: int) -> float:
 
 
 def _pass_at_1(arm_index: int, seed: int, stage: str) -> float:
-    return 0.5 + 0.1 * arm_index + 0.01 * seed + (0.05 * (arm_index + 1) if stage == "after" else 0.0)
+    return 0.5 + 0.1 * arm_index + 0.05 * seed + (0.05 * (arm_index + 1) if stage == "after" else 0.0)
 
 
-def _write_evaluations(run_dir: str, arm_index: int, seed: int) -> None:
-    """eval_before/ and eval_after/ as rl.main writes them (only the fields the notebook reads)."""
-    for stage in ("before", "after"):
-        os.makedirs(os.path.join(run_dir, f"eval_{stage}"))
-        score = {"split": "all", "num_problems": 20,
-                 "pass_at": {"pass@1": {"mean": _pass_at_1(arm_index, seed, stage), "low": 0.0, "high": 1.0}}}
-        with open(os.path.join(run_dir, f"eval_{stage}", "eval_results.json"), "w") as handle:
-            json.dump({"benchmarks": [{"benchmark": "humaneval", "scores": [score]}]}, handle)
+PROBLEMS = 20
+
+
+def _humaneval_result(pass_at_1: float) -> BenchmarkResult:
+    """A greedy HumanEval result over PROBLEMS problems with the given pass@1."""
+    solved = int(round(pass_at_1 * PROBLEMS))
+    outcomes = [ProblemOutcome(problem_id=f"HumanEval/{i}", splits=("all",), answers=("a",), correct=(i < solved,),
+                               reasons=("passed" if i < solved else "wrong_answer",)) for i in range(PROBLEMS)]
+    scores, skipped = score_outcomes(outcomes, ScoringSettings(k_values=(1,)))
+    return BenchmarkResult(benchmark="humaneval", scores=tuple(scores), outcomes=tuple(outcomes), wall_time_s=3.0,
+                           sampling=SamplingSettings(num_samples=1, temperature=0.0), skipped_k=tuple(skipped))
+
+
+def _write_metrics(train_dir: str, config, rewards) -> None:
+    """train/config.json and train/metrics.csv (+ TensorBoard events), as rl.train.train writes them."""
+    os.makedirs(train_dir)
+    with open(os.path.join(train_dir, "config.json"), "w") as handle:
+        handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
+    log = MetricsLog(train_dir)
+    for step, reward in enumerate(rewards):
+        log.write(step, {"reward_mean": reward, "pass_rate_any_in_group": min(1.0, 2 * reward),
+                         "reward_by_bin/easy": reward + 0.1, "reward_by_bin/medium": reward,
+                         "reward_by_environment/abduction": reward, "time_generation_s": 1.0 + step % 2,
+                         "time_grading_wait_s": 0.5, "time_training_s": 2.0})
+    log.close()
+
+
+def _write_main_run(run_dir: str, config, rewards, before: float, after: float) -> None:
+    """What rl.main.run_main leaves in its output dir: config.json, stage_times.json, train/,
+    eval_before/ and eval_after/ (write_report's files), report.md."""
+    os.makedirs(run_dir)
+    with open(os.path.join(run_dir, "config.json"), "w") as handle:
+        handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
+    with open(os.path.join(run_dir, "stage_times.json"), "w") as handle:
+        json.dump({"data_generation": 1.0, "evaluation_before": 1.0, "training": 1.0}, handle)
+    _write_metrics(os.path.join(run_dir, "train"), config, rewards)
+    for stage, value in (("before", before), ("after", after)):
+        write_report([_humaneval_result(value)], os.path.join(run_dir, f"eval_{stage}"),
+                     {"label": stage, "policy": str(config.model.checkpoint)})
+    with open(os.path.join(run_dir, "report.md"), "w") as handle:
+        handle.write("# report\n")
 
 
 def _write_run(run_dir: str, arm: str, arm_index: int, seed: int) -> None:
     config = curricula.get_config(f"smoke,{arm}")
     config.train.seed = seed
-    train_dir = os.path.join(run_dir, "train")
-    os.makedirs(train_dir)
-    with open(os.path.join(train_dir, "config.json"), "w") as handle:
-        handle.write(config.to_json_best_effort())
-    log = MetricsLog(train_dir)
-    for step in range(STEPS):
-        reward = _reward(arm_index, seed, step)
-        log.write(step, {"reward_mean": reward, "pass_rate_any_in_group": min(1.0, 2 * reward),
-                         "reward_by_bin/easy": reward + 0.1, "reward_by_bin/medium": reward,
-                         "reward_by_environment/abduction": reward, "time_generation_s": 1.0 + seed,
-                         "time_grading_wait_s": 0.5, "time_training_s": 2.0})
-    log.close()
+    _write_main_run(run_dir, config, [_reward(arm_index, seed, step) for step in range(STEPS)],
+                    _pass_at_1(arm_index, seed, "before"), _pass_at_1(arm_index, seed, "after"))
+
+
+def _execute(notebook, directory: str) -> str:
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": directory}}).execute()
+    return "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                   for output in cell.get("outputs", []))
+
+
+def _parameters(notebook):
+    parameters = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(parameters) == 1, "the notebook has one cell tagged 'parameters'"
+    return parameters[0]
 
 
 @pytest.fixture(scope="module")
@@ -58,17 +102,46 @@ def executed(tmp_path_factory):
     for arm_index, arm in enumerate(("classic", "reverse")):
         for seed in (0, 1):
             _write_run(str(runs / f"{arm}-seed{seed}"), arm, arm_index, seed)
-            _write_evaluations(str(runs / f"{arm}-seed{seed}"), arm_index, seed)
     (runs / "not-a-run").mkdir()
     figures = tmp_path_factory.mktemp("figures")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    parameters = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(parameters) == 1, "the notebook has one cell tagged 'parameters'"
-    parameters[0].source = f"RUN_DIRS = [{str(runs / '*')!r}]\nSMOOTHING = 0.0\nFIGURE_DIR = {str(figures)!r}\n"
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": ROOT}}).execute()
-    outputs = "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
-                      for output in cell.get("outputs", []))
-    return outputs, figures
+    _parameters(notebook).source = (f"RUN_DIRS = [{str(runs / '*')!r}]\nSMOOTHING = 0.0\nFIGURE_DIR = {str(figures)!r}\n"
+                                    "MOUNT_DRIVE = False\nDRIVE_MOUNT_POINT = ''\n")
+    return _execute(notebook, ROOT), figures
+
+
+@pytest.fixture(scope="module")
+def default_layout(tmp_path_factory):
+    """A directory as the README's quick start leaves it: runs/default from rl.main and
+    runs/train from rl.train (their default output_dir), plus a data_gen output that is
+    not a training run. The notebook runs with its own default parameters."""
+    root = tmp_path_factory.mktemp("checkout")
+    main = default_config.get_config()
+    _write_main_run(str(root / main.output_dir), main, [0.1, 0.2, 0.3], 0.8, 0.85)
+    train = train_config.get_config()
+    _write_metrics(str(root / train.output_dir / "train"), train, [0.4, 0.5])
+    (root / "runs" / "data_gen" / "multi_turn").mkdir(parents=True)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    parameters = _parameters(notebook).source
+    assert 'RUN_DIRS = ["runs/*", "runs/*/*"]' in parameters and "MOUNT_DRIVE = False" in parameters
+    return _execute(notebook, str(root))
+
+
+def test_the_default_parameters_find_the_runs_the_readme_commands_make(default_layout):
+    assert "2 runs, 2 curves" in default_layout
+    assert "  default: seeds [0], 3 steps" in default_layout
+    assert "  train: seeds [0], 2 steps" in default_layout
+    assert "| default | humaneval | all | pass@1 | 1 | 0.8000 | 0.8500 | +0.0500 |" in default_layout
+    assert "| train | 1 | 0.5000 | 0.5000 | 0.5000 |" in default_layout
+
+
+def test_the_notebook_mounts_drive_only_when_asked():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    mounting = [source for source in sources if "google.colab" in source]
+    assert len(mounting) == 1
+    guarded = mounting[0].split("if MOUNT_DRIVE:", 1)
+    assert len(guarded) == 2 and "google.colab" not in guarded[0] and "drive.mount(DRIVE_MOUNT_POINT)" in guarded[1]
 
 
 def test_the_notebook_groups_runs_by_arm_with_their_seeds(executed):

@@ -4,8 +4,9 @@
     (arms: easy 0.85-0.97, easy_medium 0.61-0.85, medium 0.26-0.61, hard 0.10-0.26)
 
 Finding tested: medium-difficulty problems train best. Each arm is the curriculum
-schedule `<arm>_only` over the broad training bins (DESIGN.md "Difficulty bands"); every
-problem of the bin is equally likely; the data and step budget are the same for all arms.
+schedule `<arm>_only` over the broad training bins (docs/design.md, "Difficulty bands
+and transitions"); every problem of the bin is equally likely; the data and step budget
+are the same for all arms.
 """
 from __future__ import annotations
 

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from configs.validation import at_least, one_of, require, unit_interval
+
 
 def get_curriculum_config(smoke: bool = False) -> ml_collections.ConfigDict:
     config = ml_collections.ConfigDict()
@@ -67,3 +69,24 @@ def get_curriculum_config(smoke: bool = False) -> ml_collections.ConfigDict:
     config.bucket_boundaries = (128, 256, 512, 1024)
     config.backend = "tf"
     return config
+
+
+def validate(section: ml_collections.ConfigDict, name: str = "curriculum") -> None:
+    at_least(f"{name}.total_steps", section.total_steps, 1)
+    at_least(f"{name}.prompts_per_step", section.prompts_per_step, 1)
+    one_of(f"{name}.split", section.split, ("train", "held_out", "all"))
+    require(0.0 <= section.held_out_fraction < 1.0, f"{name}.held_out_fraction", section.held_out_fraction,
+            "out of range, it must be in [0, 1)")
+    at_least(f"{name}.budget", section.budget, 0)
+    one_of(f"{name}.estimator", section.estimator, ("beta", "ema"))
+    require(section.prior_strength > 0, f"{name}.prior_strength", section.prior_strength, "out of range, it must be > 0")
+    require(0.0 < section.ema_rate <= 1.0, f"{name}.ema_rate", section.ema_rate, "out of range, it must be in (0, 1]")
+    unit_interval(f"{name}.learnability_floor", section.learnability_floor)
+    unit_interval(f"{name}.walk_threshold", section.walk_threshold)
+    at_least(f"{name}.walk_min_trials", section.walk_min_trials, 1)
+    at_least(f"{name}.prefetch_batches", section.prefetch_batches, 0)
+    at_least(f"{name}.trainer_asynchrony", section.trainer_asynchrony, 0)
+    at_least(f"{name}.max_prompt_tokens", section.max_prompt_tokens, 1)
+    require(all(b >= 1 for b in section.bucket_boundaries), f"{name}.bucket_boundaries",
+            tuple(section.bucket_boundaries), "every boundary must be >= 1")
+    one_of(f"{name}.backend", section.backend, ("tf", "python"))

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from configs.validation import at_least, require
+
 ENVIRONMENT_NAMES = ("induction", "deduction", "abduction", "fuzzing", "contest")
 
 
@@ -55,3 +57,20 @@ def get_environments_config() -> ml_collections.ConfigDict:
     config.contest.prelude = ("from typing import *\nimport collections, functools, heapq, itertools, "
                               "math, bisect, string, re\nfrom collections import *\n")
     return config
+
+
+def validate(section: ml_collections.ConfigDict, name: str = "environments") -> None:
+    require(section.float_rel_tol >= 0, f"{name}.float_rel_tol", section.float_rel_tol, "out of range, it must be >= 0")
+    at_least(f"{name}.max_literal_chars", section.max_literal_chars, 1)
+    for environment in ("induction", "deduction", "abduction", "fuzzing"):
+        sub = section[environment]
+        at_least(f"{name}.{environment}.min_inputs", sub.min_inputs, 0)
+        require(sub.max_inputs >= sub.min_inputs, f"{name}.{environment}.max_inputs", sub.max_inputs,
+                f"out of range, it must be >= {name}.{environment}.min_inputs ({sub.min_inputs})")
+        for limits in ("validation_limits", "reward_limits"):
+            for field in ("wall_time_per_test_s", "wall_time_per_job_s"):
+                require(sub[limits][field] > 0, f"{name}.{environment}.{limits}.{field}", sub[limits][field],
+                        "out of range, it must be > 0")
+            at_least(f"{name}.{environment}.{limits}.memory_mb", sub[limits].memory_mb, 1)
+    fraction = section.induction.visible_fraction
+    require(0.0 < fraction <= 1.0, f"{name}.induction.visible_fraction", fraction, "out of range, it must be in (0, 1]")

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from configs.validation import at_least, require
+
 BENCHMARK_NAMES = ("humaneval", "livecodebench", "math500", "aime", "synthetic")
 
 
@@ -65,3 +67,22 @@ def get_eval_config() -> ml_collections.ConfigDict:
     config.synthetic.environments = ()
     config.synthetic.limit = 0
     return config
+
+
+def validate(section: ml_collections.ConfigDict, name: str = "eval") -> None:
+    require(len(section.benchmarks) > 0 and all(b in BENCHMARK_NAMES for b in section.benchmarks),
+            f"{name}.benchmarks", tuple(section.benchmarks), f"a non-empty subset of {', '.join(BENCHMARK_NAMES)}")
+    at_least(f"{name}.num_samples", section.num_samples, 1)
+    at_least(f"{name}.temperature", section.temperature, 0.0)
+    require(0.0 < section.top_p <= 1.0, f"{name}.top_p", section.top_p, "out of range, it must be in (0, 1]")
+    at_least(f"{name}.max_new_tokens", section.max_new_tokens, 1)
+    at_least(f"{name}.batch_size", section.batch_size, 1)
+    require(len(section.k_values) > 0 and all(k >= 1 for k in section.k_values), f"{name}.k_values",
+            tuple(section.k_values), "a non-empty tuple of k >= 1")
+    require(0.0 < section.confidence < 1.0, f"{name}.confidence", section.confidence, "out of range, it must be in (0, 1)")
+    at_least(f"{name}.bootstrap_resamples", section.bootstrap_resamples, 1)
+    for benchmark in BENCHMARK_NAMES:
+        at_least(f"{name}.{benchmark}.limit", section[benchmark].limit, 0)
+    if "synthetic" in section.benchmarks:
+        require(len(section.synthetic.data_files) > 0, f"{name}.synthetic.data_files",
+                tuple(section.synthetic.data_files), "point it at data_gen's problem shards")

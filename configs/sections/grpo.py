@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from configs.validation import at_least, require
+
 
 def get_grpo_config() -> ml_collections.ConfigDict:
     config = ml_collections.ConfigDict()
@@ -53,3 +55,28 @@ def get_grpo_config() -> ml_collections.ConfigDict:
     config.optimizer.b2 = 0.999
     config.optimizer.max_grad_norm = 1.0           # global-norm clipping (verl / DAPO default)
     return config
+
+
+def validate(section: ml_collections.ConfigDict, name: str = "grpo") -> None:
+    at_least(f"{name}.group_size", section.group_size, 2)
+    at_least(f"{name}.prompts_per_batch", section.prompts_per_batch, 1)
+    at_least(f"{name}.epsilon_low", section.epsilon_low, 0.0)
+    at_least(f"{name}.epsilon_high", section.epsilon_high, 0.0)
+    at_least(f"{name}.kl_beta", section.kl_beta, 0.0)
+    at_least(f"{name}.max_staleness", section.max_staleness, 0)
+    require(section.importance_weight_cap > 0, f"{name}.importance_weight_cap", section.importance_weight_cap,
+            "out of range, it must be > 0")
+    require(section.sampling_temperature > 0, f"{name}.sampling_temperature", section.sampling_temperature,
+            "out of range, it must be > 0")
+    at_least(f"{name}.updates_per_batch", section.updates_per_batch, 1)
+    at_least(f"{name}.micro_batches", section.micro_batches, 1)
+    optimizer = section.optimizer
+    require(optimizer.learning_rate > 0, f"{name}.optimizer.learning_rate", optimizer.learning_rate, "out of range, it must be > 0")
+    at_least(f"{name}.optimizer.warmup_steps", optimizer.warmup_steps, 0)
+    at_least(f"{name}.optimizer.total_steps", optimizer.total_steps, 1)
+    unit_fraction = optimizer.final_learning_rate_fraction
+    require(0.0 <= unit_fraction <= 1.0, f"{name}.optimizer.final_learning_rate_fraction", unit_fraction,
+            "out of range, it must be between 0 and 1")
+    at_least(f"{name}.optimizer.weight_decay", optimizer.weight_decay, 0.0)
+    require(section.optimizer.max_grad_norm > 0, f"{name}.optimizer.max_grad_norm", optimizer.max_grad_norm,
+            "out of range, it must be > 0")

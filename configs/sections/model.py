@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from configs.validation import one_of, require
+
 
 def get_model_config(checkpoint: str = "qwen2.5-coder-0.5b-instruct", dtype: str = "float32",
                      param_dtype: str = "float32", remat: bool = False) -> ml_collections.ConfigDict:
@@ -23,3 +25,17 @@ def get_model_config(checkpoint: str = "qwen2.5-coder-0.5b-instruct", dtype: str
     config.remat = remat
     config.sampler = ml_collections.ConfigDict(dict(prompt_bucket=32, stop_check_interval=16))
     return config
+
+
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+def validate(section: ml_collections.ConfigDict, name: str = "model") -> None:
+    require(bool(section.checkpoint), f"{name}.checkpoint", section.checkpoint,
+            "give a model pack name, a checkpoint directory or a .gguf file")
+    one_of(f"{name}.dtype", section.dtype, DTYPES)
+    one_of(f"{name}.param_dtype", section.param_dtype, DTYPES)
+    require(section.sampler.prompt_bucket >= 1, f"{name}.sampler.prompt_bucket", section.sampler.prompt_bucket,
+            "out of range, it must be >= 1")
+    require(section.sampler.stop_check_interval >= 1, f"{name}.sampler.stop_check_interval",
+            section.sampler.stop_check_interval, "out of range, it must be >= 1")

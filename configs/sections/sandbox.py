@@ -16,6 +16,8 @@ Read by `sandbox.executor.SandboxExecutor.from_config(config.sandbox)`.
 """
 import ml_collections
 
+from configs.validation import at_least, one_of, require
+
 
 def get_config() -> ml_collections.ConfigDict:
     config = ml_collections.ConfigDict()
@@ -36,3 +38,18 @@ def get_config() -> ml_collections.ConfigDict:
         output_bytes=1_000_000,
     ))
     return config
+
+
+def validate(section: ml_collections.ConfigDict, name: str = "sandbox") -> None:
+    one_of(f"{name}.backend", section.backend, ("gvisor", "rlimits"))
+    at_least(f"{name}.workers", section.workers, 0)
+    at_least(f"{name}.recycle_after_jobs", section.recycle_after_jobs, 1)
+    one_of(f"{name}.platform", section.platform, ("ptrace", "systrap", "kvm"))
+    require(str(section.python).startswith("/usr/"), f"{name}.python", section.python,
+            "the sandbox sees only /usr: give an interpreter under /usr")
+    at_least(f"{name}.tmpfs_mb", section.tmpfs_mb, 1)
+    require(section.rel_tol >= 0, f"{name}.rel_tol", section.rel_tol, "out of range, it must be >= 0")
+    for field in ("wall_time_per_test_s", "wall_time_per_job_s"):
+        require(section.limits[field] > 0, f"{name}.limits.{field}", section.limits[field], "out of range, it must be > 0")
+    for field in ("memory_mb", "processes", "file_size_mb", "output_bytes"):
+        at_least(f"{name}.limits.{field}", section.limits[field], 1)

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from configs.validation import at_least, one_of, require
+
 BACKENDS = ("in_process", "jetstream", "openai")
 
 
@@ -64,3 +66,19 @@ def get_teacher_config() -> ml_collections.ConfigDict:
 def get_student_config() -> ml_collections.ConfigDict:
     """The student: attempts each instance M times to measure its pass rate."""
     return _backend_config(temperature=1.0, max_new_tokens=512)
+
+
+def validate(section: ml_collections.ConfigDict, name: str = "teacher") -> None:
+    """Also validates the `student` and the evaluated `policy` (same fields)."""
+    one_of(f"{name}.backend", section.backend, BACKENDS)
+    require(bool(section.model), f"{name}.model", section.model, "name the model (a pack, directory or served name)")
+    if section.backend == "openai" or (section.backend == "jetstream" and name != "teacher"):
+        require(bool(section.address), f"{name}.address", section.address,
+                f"the {section.backend} backend needs the server's address")
+    at_least(f"{name}.temperature", section.temperature, 0.0)
+    require(0.0 < section.top_p <= 1.0, f"{name}.top_p", section.top_p, "out of range, it must be in (0, 1]")
+    at_least(f"{name}.top_k", section.top_k, 0)
+    at_least(f"{name}.max_new_tokens", section.max_new_tokens, 1)
+    require(section.timeout_s > 0, f"{name}.timeout_s", section.timeout_s, "out of range, it must be > 0")
+    at_least(f"{name}.max_concurrency", section.max_concurrency, 1)
+    at_least(f"{name}.retry.max_attempts", section.retry.max_attempts, 1)

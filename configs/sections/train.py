@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from configs.validation import at_least, require
+
 
 def get_train_config() -> ml_collections.ConfigDict:
     config = ml_collections.ConfigDict()
@@ -33,3 +35,19 @@ def get_mesh_config() -> ml_collections.ConfigDict:
     config.fsdp = -1
     config.tensor = 1
     return config
+
+
+def validate_train(section: ml_collections.ConfigDict, name: str = "train") -> None:
+    at_least(f"{name}.steps", section.steps, 1)
+    at_least(f"{name}.max_new_tokens", section.max_new_tokens, 1)
+    require(0.0 < section.top_p <= 1.0, f"{name}.top_p", section.top_p, "out of range, it must be in (0, 1]")
+    at_least(f"{name}.top_k", section.top_k, 0)
+    at_least(f"{name}.max_refills", section.max_refills, 0)
+    at_least(f"{name}.log_rollouts_per_step", section.log_rollouts_per_step, 0)
+    at_least(f"{name}.sequence_bucket", section.sequence_bucket, 0)
+
+
+def validate_mesh(section: ml_collections.ConfigDict, name: str = "mesh") -> None:
+    for axis in ("data", "fsdp", "tensor"):
+        value = section[axis]
+        require(value == -1 or value >= 1, f"{name}.{axis}", value, "a device count >= 1, or -1 for the rest")

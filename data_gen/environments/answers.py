@@ -14,7 +14,7 @@ import ast
 import re
 from typing import Optional
 
-from data_gen.environments import literals
+from data_gen.environments import literals, model_text
 from data_gen.environments.base import ParsedAnswer
 from data_gen.environments.teacher_output import split_fenced, strip_wrappers
 
@@ -54,7 +54,7 @@ def _parse(source: str) -> Optional[ast.Module]:
     if not source.strip():
         return None
     try:
-        return ast.parse(source)
+        return model_text.parse(source)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
 
@@ -108,7 +108,7 @@ def extract_arguments(text: str, signature: Optional[literals.Signature], functi
 def function_signature(code: str, name: str) -> Optional[literals.Signature]:
     """The signature of top-level function `name` in `code`, or None."""
     try:
-        tree = ast.parse(code)
+        tree = model_text.parse(code)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
     functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}

@@ -17,7 +17,7 @@ import dataclasses
 import re
 from typing import Optional
 
-from data_gen.environments import literals
+from data_gen.environments import literals, model_text
 from data_gen.environments.base import Instance, Rejection
 from data_gen.environments.teacher_output import Block, read_blocks
 from data_gen.records import RejectionReason as Reason
@@ -132,7 +132,7 @@ def _definitions_only(code_blocks: tuple[str, ...], notes: list) -> "tuple[str, 
     kept, functions, errors, trees = [], {}, [], []
     for source in code_blocks:
         try:
-            trees.append((source, ast.parse(source)))
+            trees.append((source, model_text.parse(source)))
         except SyntaxError as error:
             errors.append(f"line {error.lineno}: {error.msg}")
     defined = {node.name for _, tree in trees for node in tree.body
@@ -157,7 +157,7 @@ def _definitions_only(code_blocks: tuple[str, ...], notes: list) -> "tuple[str, 
         notes.append(f"skipped {len(errors)} python block(s) that do not parse")
     code = "\n\n".join(kept) + "\n"
     try:
-        ast.parse(code)
+        model_text.parse(code)
     except SyntaxError as error:  # e.g. an indented method pasted alone
         return Rejection(Reason.SYNTAX_ERROR,
                          f"the joined python blocks do not parse: line {error.lineno}: {error.msg}")
@@ -175,7 +175,7 @@ def _inputs_from_example_calls(code_blocks: tuple[str, ...], function_name: str)
     found = []
     for source in code_blocks:
         try:
-            tree = ast.parse(source)
+            tree = model_text.parse(source)
         except SyntaxError:
             continue
         constants: dict[str, str] = {}

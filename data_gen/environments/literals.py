@@ -13,6 +13,7 @@ import dataclasses
 import re
 from typing import Any, Optional, Sequence
 
+from data_gen.environments import model_text
 from sandbox.transport import from_literal, to_literal
 
 MAX_LITERAL_CHARS = 20_000
@@ -47,7 +48,7 @@ def parse_literal(text: str, max_chars: int = MAX_LITERAL_CHARS) -> Any:
     if len(text) > max_chars:
         raise LiteralError(f"longer than {max_chars} characters")
     try:
-        value = ast.literal_eval(text)
+        value = model_text.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as error:
         raise LiteralError(f"not a Python literal ({type(error).__name__})") from None
     if not is_plain_data(value):  # e.g. `...`, which literal_eval accepts but no sandbox job can carry
@@ -102,7 +103,7 @@ def parse_arguments(text: str, signature: Optional[Signature] = None,
 
 def _as_call(text: str, function_name: str) -> ast.Call:
     try:
-        tree = ast.parse(text, mode="eval").body
+        tree = model_text.parse(text, mode="eval").body
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         tree = None
     if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == function_name:
@@ -111,7 +112,7 @@ def _as_call(text: str, function_name: str) -> ast.Call:
     if len(lines) > 1 and all(re.match(r"^[A-Za-z_]\w*\s*=[^=]", line) for line in lines):
         text = ", ".join(lines)  # one assignment per line: keyword arguments
     try:
-        tree = ast.parse(f"__call__({text}\n)", mode="eval").body
+        tree = model_text.parse(f"__call__({text}\n)", mode="eval").body
     except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
         raise LiteralError(f"not an argument list of literals ({type(error).__name__})") from None
     if not isinstance(tree, ast.Call):

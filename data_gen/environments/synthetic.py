@@ -12,6 +12,7 @@ from typing import Any, Mapping, Optional
 
 import ml_collections
 
+from data_gen.environments import model_text
 from configs.sections.environments import get_environments_config
 from data_gen.environments import prompts
 from data_gen.environments.base import (Instance, ProblemProvenance, Rejection, SyntheticEnvironment,
@@ -33,7 +34,7 @@ def limits_from_config(section: ml_collections.ConfigDict) -> Limits:
 def normalised_code(code: str) -> str:
     """Code without comments or formatting differences (for content ids and dedup)."""
     try:
-        return ast.unparse(ast.parse(code))
+        return ast.unparse(model_text.parse(code))
     except (SyntaxError, ValueError, RecursionError):
         return code.strip()
 

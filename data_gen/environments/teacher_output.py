@@ -11,10 +11,11 @@ This module never raises on any text.
 """
 from __future__ import annotations
 
-import ast
 import dataclasses
 import re
 from typing import Optional
+
+from data_gen.environments import model_text
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*([^`]*?(?:`{3,})?)\s*$")
 _HEADING = re.compile(r"^[\s#*_>-]*(python|code|functions?|inputs?|message|hint|witness|outputs?)"
@@ -123,7 +124,7 @@ def _looks_like_code(text: str) -> bool:
     if not re.search(r"^\s*(def|class|import|from)\s", text, re.MULTILINE):
         return False
     try:
-        ast.parse(text)
+        model_text.parse(text)
         return True
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return "def " in text
@@ -131,7 +132,7 @@ def _looks_like_code(text: str) -> bool:
 
 def _looks_like_literal(text: str) -> bool:
     try:
-        ast.parse(f"__call__({text}\n)", mode="eval")
+        model_text.parse(f"__call__({text}\n)", mode="eval")
         return "def " not in text
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return False

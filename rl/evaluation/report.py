@@ -1,6 +1,7 @@
 """Evaluation reports: a JSON file of scores (with intervals), a JSONL file of every
-problem's answers and grades, and a short markdown table; plus the same table for one
-score aggregated over several training seeds' reports.
+problem's answers and grades, a short markdown table and TensorBoard scalars
+(tensorboard/: `eval/<benchmark>/<split>/pass@k`, at `metadata["step"]` or 0); plus the
+same table for one score aggregated over several training seeds' reports.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Mapping, Sequence
 
 from rl.evaluation.runner import BenchmarkResult
 from rl.evaluation.seeds import aggregate_over_seeds
+from rl.metrics_log import write_scalars
 
 RESULTS_JSON = "eval_results.json"
 RESULTS_MARKDOWN = "eval_results.md"
@@ -57,7 +59,15 @@ def write_report(results: Sequence[BenchmarkResult], output_dir: str, metadata: 
                 file.write(json.dumps({"benchmark": result.benchmark, **outcome.to_dict()}) + "\n")
     with open(os.path.join(output_dir, RESULTS_MARKDOWN), "w") as file:
         file.write(markdown_table(document))
+    write_scalars(os.path.join(output_dir, "tensorboard"), int(metadata.get("step", 0)), tensorboard_scalars(document))
     return document
+
+
+def tensorboard_scalars(document: Mapping[str, Any]) -> dict[str, float]:
+    """Each benchmark split's pass@k mean as `eval/<benchmark>/<split>/<pass@k>`."""
+    return {f"eval/{benchmark['benchmark']}/{score['split']}/{metric}": float(interval["mean"])
+            for benchmark in document["benchmarks"] for score in benchmark["scores"]
+            for metric, interval in score["pass_at"].items()}
 
 
 def aggregate_documents(documents: Sequence[Mapping[str, Any]], confidence: float = 0.95) -> list[dict]:

@@ -2,7 +2,7 @@
 sampling from softmax(logits / temperature) truncated by top-k and top-p.
 
 The returned log-prob is of the chosen token under the temperature-scaled FULL softmax,
-before top-k/top-p truncation (DESIGN.md, "Text generation"), so that it equals what the
+before top-k/top-p truncation (docs/design.md, "Models and inference"), so that it equals what the
 trainer's forward pass computes. For greedy rows the scale is 1 (plain softmax).
 """
 from __future__ import annotations
