@@ -22,13 +22,19 @@ from configs.sections.teacher import get_student_config, get_teacher_config
 def main_section() -> ml_collections.ConfigDict:
     """`dataset_dir`: an existing data_gen output to train on instead of generating one;
     the JetStream server the job starts for the teacher (when teacher.backend is jetstream
-    and teacher.address is empty) uses `serve_config` plus `serve_overrides`."""
+    and teacher.address is empty) uses `serve_config` plus `serve_overrides`. Before and after
+    training the policy is measured on the run's own synthetic problems (its training set and
+    the held-out families): `eval_attempts` fresh attempts per problem (the student's attempt
+    definition), at most `eval_problem_limit` problems per set (0: all), seeded by `eval_seed`."""
     section = ml_collections.ConfigDict()
     section.dataset_dir = ""
     section.serve_config = "configs/serve.py"
     section.serve_overrides = ml_collections.ConfigDict({"slots": 4, "max_prefill_length": 2048,
                                                          "max_cache_length": 3072})
     section.serve_start_timeout_s = 900.0
+    section.eval_attempts = 8
+    section.eval_problem_limit = 0
+    section.eval_seed = 0
     return section
 
 
@@ -84,3 +90,6 @@ def validate_main(section: ml_collections.ConfigDict, name: str = "main") -> Non
 
     require(section.serve_start_timeout_s > 0, f"{name}.serve_start_timeout_s", section.serve_start_timeout_s,
             "out of range, it must be > 0")
+    require(section.eval_attempts >= 1, f"{name}.eval_attempts", section.eval_attempts, "out of range, it must be >= 1")
+    require(section.eval_problem_limit >= 0, f"{name}.eval_problem_limit", section.eval_problem_limit,
+            "out of range, it must be >= 0")

@@ -40,7 +40,15 @@ def build_sampler(settings: CurriculumSettings, catalog: Catalog) -> ScheduleSam
                              "curriculum.chain_files to data_gen's chains-*.jsonl shards")
         catalog = catalog.subset(i for c in catalog.chains for i in (c.easy_id, c.medium_id, c.hard_id))
     split = select_split(catalog, settings.split, settings.held_out_fraction, settings.split_seed)
-    return ScheduleSampler(split, schedule, settings)
+    return ScheduleSampler(within_pass_rate_range(split, settings.pass_rate_range), schedule, settings)
+
+
+def within_pass_rate_range(catalog: Catalog, pass_rate_range: tuple[float, ...]) -> Catalog:
+    """The problems whose pass rate lies in [low, high] (problems without one are kept)."""
+    if not pass_rate_range:
+        return catalog
+    low, high = pass_rate_range
+    return catalog.subset(p.id for p in catalog.problems if p.pass_rate is None or low <= p.pass_rate <= high)
 
 
 def build_iterator(settings: CurriculumSettings, tokenizer: Tokenizer, render_chat: Callable[[ChatMessages], str],

@@ -31,6 +31,7 @@ class CurriculumSettings:
     split: str = "train"
     held_out_fraction: float = 0.1
     split_seed: int = 0
+    pass_rate_range: tuple[float, ...] = ()   # (low, high): train only on problems whose pass rate lies in it
     band_family: str = ""
     custom_bin_edges: tuple[float, ...] = ()
     custom_bin_names: tuple[str, ...] = ()

@@ -51,7 +51,8 @@ def run_data_gen(config, progress: bool = True) -> dict:
     environments, output_dir); returns the report."""
     from data_gen import contamination, report
     from data_gen.environments import make_environment
-    from data_gen.pipeline import DataGenPipeline, Sampling
+    from data_gen.pipeline import DataGenPipeline
+    from data_gen.sampling import Sampling
     from sandbox.executor import SandboxExecutor
 
     section = config.data_gen

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import json
 import os
 import time
@@ -33,46 +32,20 @@ import ml_collections
 
 from data_gen import output_layout, turn_policy
 from data_gen.contamination import ContaminationIndex
-from data_gen.environments import (GradingItem, ProblemProvenance, Rejection, SyntheticEnvironment, TeacherContext,
-                                   grade_async, validate_async)
+from data_gen.environments import ProblemProvenance, Rejection, SyntheticEnvironment, TeacherContext, validate_async
 from data_gen.environments.base import RELATION_OF_TURN, Instance
 from data_gen.environments.skeletons import generate_in_skeleton
 from data_gen.records import Attempt, Chain, Family, Problem, RejectionReason
 from data_gen.seeds import Seed
 from data_gen.shards import ShardWriter, read_records
 from data_gen.summary import GradedAttempt, summarize
+from data_gen.attempt import attempt_request, grade_attempts_async
+from data_gen.sampling import Sampling, stable_seed
 from rl.generation.types import Completion, GenerationRequest, TextGenerator
 
 
 class TeacherUnavailableError(RuntimeError):
     """The teacher (or student) server failed after the client's retries."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Sampling:
-    """Request defaults for one model role (from the `teacher`/`student` config sections)."""
-
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 0
-    max_new_tokens: int = 512
-    reasoning_effort: str = ""
-    response_prefix: str = ""
-    constrained: bool = False   # teacher replies decoded under the environment's skeleton
-
-    @classmethod
-    def from_config(cls, section: ml_collections.ConfigDict) -> "Sampling":
-        return cls(temperature=float(section.temperature), top_p=float(section.top_p), top_k=int(section.top_k),
-                   max_new_tokens=int(section.max_new_tokens),
-                   reasoning_effort=str(section.get("reasoning_effort", "") or ""),
-                   response_prefix=str(section.get("response_prefix", "") or ""),
-                   constrained=bool(section.get("constrained", False)))
-
-    def request(self, messages, n: int, seed: int) -> GenerationRequest:
-        extra = {"reasoning_effort": self.reasoning_effort} if self.reasoning_effort else {}
-        return GenerationRequest(messages=tuple(messages), n=n, max_new_tokens=self.max_new_tokens,
-                                 temperature=self.temperature, top_p=self.top_p, top_k=self.top_k, seed=seed,
-                                 extra=extra, response_prefix=self.response_prefix)
 
 
 def read_teacher_reply(environment: SyntheticEnvironment, text: str, finish_reason: str,
@@ -84,11 +57,6 @@ def read_teacher_reply(environment: SyntheticEnvironment, text: str, finish_reas
         detail = outcome.diagnostic if isinstance(outcome, Rejection) else "the reply stops inside its last block"
         return Rejection(RejectionReason.TRUNCATED, f"the reply reached the token limit: {detail}"[:300])
     return outcome
-
-
-def stable_seed(*parts: str) -> int:
-    """A request seed that is the same on every rerun of the same attempt."""
-    return int.from_bytes(hashlib.sha256("\x00".join(parts).encode()).digest()[:4], "little")
 
 
 @dataclasses.dataclass
@@ -223,11 +191,13 @@ class DataGenPipeline:
 
     async def _student_stats(self, environment: SyntheticEnvironment, problem: Problem):
         attempts = int(self.config.student_attempts)
-        request = self.student_sampling.request(environment.render_policy_prompt(problem), attempts,
-                                                stable_seed("student", problem.id))
+        request = attempt_request(environment, problem, self.student_sampling, attempts,
+                                  stable_seed("student", problem.id))
         result = await self._call(self.student, request, "student", problem.id)
-        texts = [completion.text for completion in result.completions]
-        rewards = await grade_async([GradingItem(environment, problem, text) for text in texts], self.executor)
+        try:
+            texts, rewards = await grade_attempts_async(environment, problem, result, attempts, self.executor)
+        except RuntimeError as error:   # fewer (or more) completions than M: no pass rate from it
+            raise TeacherUnavailableError(str(error)) from error
         graded = [GradedAttempt(text, r.reward == 1, r.reason) for text, r in zip(texts, rewards)]
         return summarize(graded, token_budget=int(self.config.summary_token_budget))
 

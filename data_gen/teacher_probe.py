@@ -26,7 +26,8 @@ def probe(config) -> dict:
     from data_gen.environments.validation import validate_many
     from data_gen.main import make_seeds
     from rl.generation.factory import make_text_generator
-    from data_gen.pipeline import Sampling, read_teacher_reply
+    from data_gen.pipeline import read_teacher_reply
+    from data_gen.sampling import Sampling
     from sandbox.executor import SandboxExecutor
 
     section = config.data_gen

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -104,6 +104,27 @@ def plot_time_split(stage_times: Mapping[str, float], metrics: Sequence[Mapping]
     return os.path.basename(path)
 
 
+def plot_per_problem(per_problem: tuple[Mapping, Mapping], path: str) -> str:
+    """Each synthetic problem's pass rate before (x) and after (y) training, per set."""
+    plt = _plt()
+    before, after = per_problem
+    figure, axis = plt.subplots(figsize=(5, 5))
+    for name, marker in (("training", "o"), ("held_out", "s")):
+        ids = sorted(set(before.get(name, {})) & set(after.get(name, {})))
+        axis.scatter([before[name][i] for i in ids], [after[name][i] for i in ids], marker=marker, alpha=0.7,
+                     label=f"{name} ({len(ids)})")
+    axis.plot([0, 1], [0, 1], color="grey", linewidth=1)
+    axis.set_xlabel("pass rate before training")
+    axis.set_ylabel("pass rate after training")
+    axis.set_xlim(-0.03, 1.03)
+    axis.set_ylim(-0.03, 1.03)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return os.path.basename(path)
+
+
 def _percent(interval) -> str:
     if not interval:
         return "-"
@@ -111,14 +132,18 @@ def _percent(interval) -> str:
 
 
 def write_main_report(output_dir: str, dataset_dir: str, before: Mapping, after: Mapping,
-                      metrics: Sequence[Mapping], stage_times: Mapping[str, float], config) -> dict:
+                      metrics: Sequence[Mapping], stage_times: Mapping[str, float], config,
+                      synthetic: Optional[Mapping[str, Mapping]] = None,
+                      per_problem: Optional[tuple[Mapping, Mapping]] = None) -> dict:
     """Write report.md, report.json and the plots; returns the figures."""
     data_report_path = os.path.join(dataset_dir, "report.json")
     data_report = json.load(open(data_report_path)) if os.path.exists(data_report_path) else {}
     multi = data_report.get("arms", {}).get("multi_turn", {})
     rows = evaluation_rows(before, after)
     rewards = [float(row["reward_mean"]) for row in metrics]
+    synthetic = dict(synthetic or {})
     headline = {
+        "synthetic": synthetic,
         "usable_problems": multi.get("usable"),
         "training_steps": len(metrics),
         "reward_first_steps": float(np.mean(rewards[:2])) if rewards else None,
@@ -129,14 +154,25 @@ def write_main_report(output_dir: str, dataset_dir: str, before: Mapping, after:
     }
     plots = {"training": plot_training(metrics, os.path.join(output_dir, "training_curves.png")) if metrics else None,
              "evaluation": plot_evaluation(rows, os.path.join(output_dir, "evaluation.png")) if rows else None,
-             "time": plot_time_split(stage_times, metrics, os.path.join(output_dir, "time_split.png"))}
+             "time": plot_time_split(stage_times, metrics, os.path.join(output_dir, "time_split.png")),
+             "per_problem": (plot_per_problem(per_problem, os.path.join(output_dir, "per_problem.png"))
+                             if per_problem else None)}
     figures = {"headline": headline, "evaluation": rows, "stage_times_s": dict(stage_times),
                "data_generation": {k: multi.get(k) for k in ("attempts", "problems", "usable", "chains")},
                "yield_ratio": data_report.get("yield_ratio"), "plots": plots}
     with open(os.path.join(output_dir, "report.json"), "w") as handle:
         json.dump(figures, handle, indent=2, sort_keys=True)
 
-    lines = ["# Run report", "",
+    from rl.evaluation.synthetic_change import change_text
+
+    humaneval = [r for r in rows if r["benchmark"] == "humaneval" and r["split"] == "all"]
+    lines = ["# Run report", "", "What training changed:", ""]
+    lines += [change_text(name.replace("_", "-") + " synthetic problems", change) for name, change in synthetic.items()]
+    lines += [f"- HumanEval ({r['problems']} problems, {r['metric']}): {_percent(r['before'])} -> "
+              f"{_percent(r['after'])}" for r in humaneval]
+    if plots["per_problem"]:
+        lines += ["", f"![per-problem pass rates]({plots['per_problem']})"]
+    lines += ["",
              f"Policy `{config.model.checkpoint}`, teacher `{config.teacher.model}` ({config.teacher.backend}), "
              f"student `{config.student.model}`; schedule `{config.curriculum.schedule}`, "
              f"G={config.grpo.group_size}, {config.grpo.prompts_per_batch} prompts per step.", "",

@@ -18,6 +18,7 @@ import jax
 import numpy as np
 
 from data_gen.records import Problem
+from data_gen.sampling import Sampling
 from rl.sampling.sampler import FINISH_LENGTH, Sampler
 
 
@@ -40,6 +41,13 @@ class Rollout:
     @property
     def size(self) -> int:
         return len(self.texts)
+
+
+def rollout_sampling(config) -> Sampling:
+    """The rollouts' token limit and sampling settings: the one definition of the student's
+    attempt (`data_gen.attempt`) that the main job also measures difficulty and evaluates with."""
+    return Sampling(temperature=float(config.grpo.sampling_temperature), top_p=float(config.train.top_p),
+                    top_k=int(config.train.top_k), max_new_tokens=int(config.train.max_new_tokens))
 
 
 def sample_rollout(sampler: Sampler, prompts: Sequence[Sequence[int]], problems: Sequence[Problem], *,

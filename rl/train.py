@@ -232,6 +232,8 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
                    if primary else _UnwrittenMetrics())
     preemption = _Preemption(bool(config.checkpoint.save_on_preemption))
 
+    attempt = rollout_lib.rollout_sampling(config)
+
     def sample(prompt_batch, rng_step: int, refill_index: int) -> rollout_lib.Rollout:
         """G completions for every host's prompts (one SPMD sampler call, the same on all hosts)."""
         prompts = [row[mask.astype(bool)].tolist() for row, mask in
@@ -244,9 +246,8 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
         sampler = Sampler(policy.graphdef, state.params, pad_id=policy.pad_id)
         rng = jax.random.fold_in(jax.random.fold_in(base_rng, rng_step), refill_index)
         return rollout_lib.sample_rollout(
-            sampler, prompts, problems, group_size=group_size,
-            max_new_tokens=int(config.train.max_new_tokens), temperature=float(grpo.sampling_temperature),
-            top_p=float(config.train.top_p), top_k=int(config.train.top_k),
+            sampler, prompts, problems, group_size=group_size, max_new_tokens=attempt.max_new_tokens,
+            temperature=attempt.temperature, top_p=attempt.top_p, top_k=attempt.top_k,
             stop_token_ids=policy.stop_token_ids, decode=policy.prompt_tokenizer.decode, rng=rng,
             step=rng_step, policy_version=int(state.step))
 

@@ -49,6 +49,8 @@ def get_curriculum_config(smoke: bool = False) -> ml_collections.ConfigDict:
     config.split = "train"
     config.held_out_fraction = 0.1
     config.split_seed = 0
+    config.pass_rate_range = ()                            # e.g. (0.01, 0.97): only problems the student neither
+                                                           # always fails nor always solves; () keeps all
     config.band_family = ""
     config.custom_bin_edges = ()
     config.custom_bin_names = ()
@@ -77,6 +79,9 @@ def validate(section: ml_collections.ConfigDict, name: str = "curriculum") -> No
     one_of(f"{name}.split", section.split, ("train", "held_out", "all"))
     require(0.0 <= section.held_out_fraction < 1.0, f"{name}.held_out_fraction", section.held_out_fraction,
             "out of range, it must be in [0, 1)")
+    rates = tuple(section.pass_rate_range)
+    require(not rates or (len(rates) == 2 and 0.0 <= rates[0] <= rates[1] <= 1.0), f"{name}.pass_rate_range",
+            rates, "give () or (low, high) with 0 <= low <= high <= 1")
     at_least(f"{name}.budget", section.budget, 0)
     one_of(f"{name}.estimator", section.estimator, ("beta", "ema"))
     require(section.prior_strength > 0, f"{name}.prior_strength", section.prior_strength, "out of range, it must be > 0")

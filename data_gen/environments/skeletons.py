@@ -3,10 +3,10 @@ structured decoding (`GenerationRequest.constraint`). Each environment keeps its
 beside its prompt template, so the format has one source.
 
 A reply is decoded in two parts. The head is the python block: its fences and the `def`
-lines of the required functions, in order, with free bodies (imports and helpers allowed;
-no backticks inside). Once f is written, the tail is built from f's signature: exactly
+lines of the required functions, in order, with free bodies (imports, helpers, comments and
+UPPER_CASE constants allowed at top level; no top-level calls or prints; no backticks). Once f is written, the tail is built from f's signature: exactly
 `input_count` blocks (labelled `input`, or `witness` for fuzzing), each holding exactly
-one literal per required parameter separated by ", ", then the one-line message block where
+one literal per required parameter separated by ", ", then the message block (one sentence) where
 the environment needs one. Constrain the frame, not the thinking: bodies and the message
 are free text.
 
@@ -23,7 +23,6 @@ from typing import Optional
 
 from rl.generation.types import Completion, GenerationRequest
 
-_NO_FENCE = r"[^`]"
 _FREE_INSIDE = r"[^\[\]\(\)\{\}\n`]"
 _OPEN, _CLOSE = r"[\[\(\{]", r"[\]\)\}]"
 _INNER = rf"(?:{_FREE_INSIDE}|{_OPEN}{_FREE_INSIDE}*{_CLOSE})*"
@@ -32,7 +31,14 @@ LITERAL = (r"(?:-?[0-9][0-9._eE+-]*|'[^'\n`\\]*'|\"[^\"\n`\\]*\"|True|False|None
 """One argument literal, loosely: a number, a quoted string, True/False/None, or a bracketed
 container nested at most two deep with free contents (the host's literal_eval decides)."""
 
-MESSAGE_LINE = r"[^`\n]+"
+MESSAGE_LINE = r"[^`\n.]{1,}\."
+"""The hint: one sentence, ended by its first full stop (so a rambling message cannot run on)."""
+
+_REST = r"[^`\n]*"
+_LINE = (rf"(?:[ \t]{_REST}|def {_REST}|class {_REST}|import {_REST}|from {_REST}|@{_REST}|#{_REST}"
+         rf"|[A-Z_][A-Z0-9_]* ?= ?{_REST}|)\n")
+"""One line of the python block at top level: indented, a definition, an import, a decorator,
+a comment, an UPPER_CASE constant, or blank (no top-level calls, prints or demos)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,8 +53,8 @@ class OutputSkeleton:
 
     def head_regex(self) -> str:
         """The python block with the required definitions; the reply's first part."""
-        defs = "".join(rf"{_NO_FENCE}*def {re.escape(name)}\(" for name in self.functions)
-        return rf"```python\n{defs}{_NO_FENCE}*\n```\n"
+        defs = "".join(rf"(?:{_LINE})*def {re.escape(name)}\({_REST}\n" for name in self.functions)
+        return rf"```python\n{defs}(?:{_LINE})*```\n"
 
     def tail_regex(self, arity: Optional[int]) -> str:
         """The input blocks (one literal per parameter; any number of literals, at least one,

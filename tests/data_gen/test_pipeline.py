@@ -182,6 +182,6 @@ def test_a_response_prefix_is_part_of_the_recorded_and_parsed_reply(reference_ru
     assert prefixed.keys() == reference.keys()
     for name in prefixed:
         if "problems" in name or "families" in name or "chains" in name:
-            assert prefixed[name] == reference[name], name
+            assert sorted(prefixed[name]) == sorted(reference[name]), name   # families interleave freely
     attempts = [json.loads(line) for line in prefixed["multi_turn/attempts-h000.jsonl"]]
     assert attempts and all(a["raw_text"].startswith("```python\ndef f(") for a in attempts)
