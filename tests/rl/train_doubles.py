@@ -49,11 +49,11 @@ ABDUCTION_TASKS = (
 )
 
 
-def write_abduction_dataset(path: str, executor) -> list:
+def write_abduction_dataset(path: str, executor, tasks=ABDUCTION_TASKS) -> list:
     """Validate the tasks through the abduction environment in the sandbox and write them."""
     environment = make_environment("abduction")
     problems = []
-    for index, (code, argument, passes) in enumerate(ABDUCTION_TASKS):
+    for index, (code, argument, passes) in enumerate(tasks):
         text = f"```python\n{code}```\n```input\n{argument}\n```\n"
         instance = environment.parse_teacher(text)
         problem = validate(environment, instance, executor,
