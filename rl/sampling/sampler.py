@@ -95,13 +95,14 @@ def _decode_chunk(graphdef, state, decode_state: DecodeState, out_tokens, out_lo
 
 class Sampler:
     def __init__(self, graphdef: nnx.GraphDef, state: nnx.State, *, pad_id: int = 0, prompt_bucket: int = 32,
-                 stop_check_interval: int = 16, max_stop_tokens: int = 8):
+                 stop_check_interval: int = 16, max_stop_tokens: int = 8, share_prefill: bool = True):
         self.graphdef = graphdef
         self.state = state
         self.pad_id = pad_id
         self.prompt_bucket = prompt_bucket
         self.stop_check_interval = stop_check_interval
         self.max_stop_tokens = max_stop_tokens
+        self.share_prefill = share_prefill   # False: every row prefilled on its own (the benchmark's baseline)
         self._tables = TableStack()
         self.logits_width = int(nnx.merge(graphdef, state).config.vocab_size)
 
@@ -151,7 +152,7 @@ class Sampler:
         capacity = prompt_length + max_new_tokens
         distinct = list(dict.fromkeys(tuple(p) for p in prompts))
         row_source = None
-        if len(distinct) < batch_size:  # prefill each distinct prompt once
+        if self.share_prefill and len(distinct) < batch_size:  # prefill each distinct prompt once
             position = {prompt: index for index, prompt in enumerate(distinct)}
             padded = _batch_bucket(len(distinct) + (bucket > batch_size))
             row_source = np.full((bucket,), len(distinct), np.int32)   # padding rows: an empty prompt
