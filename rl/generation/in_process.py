@@ -91,7 +91,9 @@ class InProcessGenerator:
             raise CheckpointError(f"{source} has no tokenizer.json; text generation needs the model's tokenizer")
         config = loaded.config if dtype is None else loaded.config.replace(dtype=dtype, param_dtype=dtype)
         model = model_from_hf_tensors(config, loaded.tensors)
-        sampler = Sampler.from_model(model, pad_id=loaded.tokenizer.pad_token_id)
+        # Prompts padded to multiples of 128: the prompt lengths of a data-generation run (seed
+        # prompts, replayed turns, head-then-tail continuations) share a few compiled shapes.
+        sampler = Sampler.from_model(model, pad_id=loaded.tokenizer.pad_token_id, prompt_bucket=128)
         return cls(sampler, loaded.tokenizer, model_name=str(source), max_batch_size=max_batch_size,
                    max_context=config.max_position_embeddings)
 

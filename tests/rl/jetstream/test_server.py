@@ -179,3 +179,25 @@ def test_shared_secret_token_is_required_when_set():
     assert guarded.check_token(((TOKEN_METADATA_KEY, "s3cret"),))
     assert not guarded.check_token(())
     assert not guarded.check_token(((TOKEN_METADATA_KEY, "s3cre"),))
+
+
+def test_constrained_requests_over_grpc_match_their_regex_and_the_in_process_tokens(served):
+    """The constraint travels with the request; the engine holds each slot to its own
+    automaton on the device, and gives the in-process generator's tokens."""
+    import re
+
+    address, directory = served
+    client = JetStreamClient(address, byte_tokenizer(), model="tiny", timeout_s=120, retry=FAST_RETRY,
+                             max_concurrency=4)
+    regexes = [r"(yes|no|maybe)", r"-?[1-9][0-9]{0,2}", None, r"\[[0-9](, [0-9]){0,3}\]"]
+    requests = [GenerationRequest(prompt=f"q{i}: ", n=2, max_new_tokens=40, temperature=1.0, seed=i, constraint=r)
+                for i, r in enumerate(regexes)]
+    served_results = client.generate(requests)
+    client.close()
+    local = InProcessGenerator.from_checkpoint(str(directory)).generate(requests)
+    stops = byte_tokenizer().stop_token_ids
+    for regex, remote, here in zip(regexes, served_results, local):
+        for remote_completion, local_completion in zip(remote.completions, here.completions):
+            if regex is not None and local_completion.finish_reason == "stop":
+                assert re.fullmatch(regex, remote_completion.text), (regex, remote_completion.text)
+            assert list(remote_completion.token_ids) == without_stop_tokens(local_completion, stops)
