@@ -53,6 +53,16 @@ def test_a_response_prefix_is_sent_as_an_assistant_message_to_continue(server):
     assert "continue_final_message" not in server.bodies[1] and len(server.bodies[1]["messages"]) == 1
 
 
+def test_a_constraint_goes_in_the_structured_output_field(server):
+    vllm = OpenAICompatibleClient(server.url, model="teacher", retry=FAST_RETRY)
+    vllm.generate([chat("write f", constraint=r"```python\n[^`]*```")])
+    assert server.bodies[0]["guided_regex"] == r"```python\n[^`]*```"
+    sglang = OpenAICompatibleClient(server.url, model="teacher", retry=FAST_RETRY, constraint_field="regex")
+    sglang.generate([chat("write f", constraint="(yes|no)"), chat("free")])
+    assert server.bodies[1]["regex"] == "(yes|no)" and "guided_regex" not in server.bodies[1]
+    assert "regex" not in server.bodies[2] and "guided_regex" not in server.bodies[2]
+
+
 def test_raw_prompt_uses_completions_endpoint_and_omits_unset_fields(server):
     client = OpenAICompatibleClient(server.url, model="m", retry=FAST_RETRY)
     [result] = client.generate([GenerationRequest(prompt="def f():")])
