@@ -59,8 +59,9 @@ def test_a_constraint_goes_in_the_structured_output_field(server):
     assert server.bodies[0]["guided_regex"] == r"```python\n[^`]*```"
     sglang = OpenAICompatibleClient(server.url, model="teacher", retry=FAST_RETRY, constraint_field="regex")
     sglang.generate([chat("write f", constraint="(yes|no)"), chat("free")])
-    assert server.bodies[1]["regex"] == "(yes|no)" and "guided_regex" not in server.bodies[1]
-    assert "regex" not in server.bodies[2] and "guided_regex" not in server.bodies[2]
+    by_text = {body["messages"][0]["content"]: body for body in server.bodies[1:]}   # calls run concurrently
+    assert by_text["write f"]["regex"] == "(yes|no)" and "guided_regex" not in by_text["write f"]
+    assert "regex" not in by_text["free"] and "guided_regex" not in by_text["free"]
 
 
 def test_raw_prompt_uses_completions_endpoint_and_omits_unset_fields(server):
