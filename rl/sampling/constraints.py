@@ -33,7 +33,7 @@ def mask_logits(logits: jax.Array, constraint_state: Optional[jax.Array],
     """Forbidden tokens of constrained slots to -inf; unconstrained slots untouched."""
     if constraint_state is None or table is None:
         return logits
-    rows = table.next_state[jnp.maximum(constraint_state, 0)]
+    rows = jnp.take(table.next_state, jnp.maximum(constraint_state, 0), axis=0, mode="clip")  # a plain row copy
     allowed = (rows != FORBIDDEN) | (constraint_state == UNCONSTRAINED)[:, None]
     return jnp.where(allowed, logits, _NEG_INF)
 
