@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import select
 
 import pytest
 
@@ -156,6 +157,11 @@ def test_sandboxes_are_recycled_and_recover_from_a_dead_sandbox():
         assert all(v.passed for v in ex.run([function_job(ADD, [((1, 2), 3)])] * 5))
         assert worker.starts == 3  # 5 jobs, a fresh sandbox after every 2
         worker.process.kill()  # the sandbox dies under the executor's feet
+        # runsc's sandbox outlives its `runsc run` parent for a moment; the next job must
+        # find it gone (end of its output), not race it (then the job would have been
+        # delivered to a dying sandbox and, by design, not retried).
+        ready, _, _ = select.select([worker.process.stdout], [], [], 30)
+        assert ready and worker.process.stdout.read() == b""
         verdict = ex.run([function_job(ADD, [((1, 2), 3)])])[0]
         assert verdict.passed and worker.starts == 4
     assert ex.containers() == []
