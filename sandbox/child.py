@@ -103,17 +103,29 @@ def _warm_up() -> None:
     json.loads(json.dumps({"value": to_literal(namespace["warm"](ast.literal_eval("(1,)")))}))
 
 
-def _set_limits(limits: dict, limit_processes: bool) -> None:
+def _set_limits(limits: dict, limit_processes: bool, renewable_cpu: bool = False) -> None:
+    """The job's rlimits. `renewable_cpu` (the reused harness): the CPU limit is a soft
+    limit counted from the CPU time used so far, renewed for each job."""
     memory = int(limits["memory_mb"]) << 20
     cpu = int(float(limits["wall_time_per_job_s"])) + 1
     file_size = int(limits["file_size_mb"]) << 20
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    if renewable_cpu:
+        _renew_cpu_limit(limits)
+    else:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
     if limit_processes:
         processes = int(limits["processes"])
         resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     sys.setrecursionlimit(10_000)
+
+
+def _renew_cpu_limit(limits: dict) -> None:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = int(usage.ru_utime + usage.ru_stime)
+    cpu = used + int(float(limits["wall_time_per_job_s"])) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, resource.RLIM_INFINITY))
 
 
 # ------------------------------------------------------------------ the callee
@@ -366,28 +378,50 @@ def _run_check(callee: _Callee, request: dict, start: int) -> dict:
 
 
 def child_main(settings, job_dir, control_fd, out_fd, err_fd, result_fd, null_fd):
-    """Run in the freshly forked child (the harness); never returns."""
+    """Run in the freshly forked child (the harness); never returns.
+
+    The harness serves jobs until its control pipe closes: after each function,
+    reference or assert job it discards the job's callee (killed and reaped), writes
+    {"idle": true} and waits; a {"prepare": true} message makes it fork the next job's
+    callee ahead of demand. A stdio job consumes it (it becomes the program).
+    """
     try:
         _child_prepare(settings, job_dir, control_fd, out_fd, err_fd, result_fd, null_fd)
         _warm_up()
-        callee = _Callee()
-        message = read_frame(CONTROL_FD)
-        if message is None:
+        limit_processes = settings.get("limit_processes", True)
+        callee: _Callee | None = _Callee()
+        limited = False
+        while True:
+            message = read_frame(CONTROL_FD)
+            if message is None:
+                if callee is not None:
+                    callee.discard()
+                os._exit(0)
+            if message.get("prepare"):
+                if callee is None:
+                    callee = _Callee()
+                continue
+            request = message["request"]
+            if request["kind"] == "stdio":
+                if callee is not None:
+                    callee.discard()
+                os.close(RESULT_FD)  # the program's exit status and output are its only report
+                os.close(CONTROL_FD)
+                _start_stdio(message["stdin"])
+                _set_limits(request["limits"], limit_processes)
+                _run_stdio(request["code"])
+            request["limit_processes"] = limit_processes
+            if not limited:  # the fork server sends this harness only jobs with these limits
+                _set_limits(request["limits"], limit_processes, renewable_cpu=True)
+                limited = True
+            else:
+                _renew_cpu_limit(request["limits"])
+            if callee is None:
+                callee = _Callee()
+            _run_calls(callee, request, message["start"])
             callee.discard()
-            os._exit(0)
-        os.close(CONTROL_FD)
-        request = message["request"]
-        if request["kind"] == "stdio":
-            callee.discard()
-            os.close(RESULT_FD)  # the program's exit status and output are its only report
-            _start_stdio(message["stdin"])
-            _set_limits(request["limits"], settings.get("limit_processes", True))
-            _run_stdio(request["code"])
-        request["limit_processes"] = settings.get("limit_processes", True)
-        _set_limits(request["limits"], settings.get("limit_processes", True))
-        _run_calls(callee, request, message["start"])
-        callee.discard()
-        os._exit(0)
+            callee = None
+            write_frame(RESULT_FD, {"idle": True})
     except BaseException:
         os._exit(70)
 
