@@ -1,6 +1,17 @@
 """The `checkpoint` section: where and how often orbax saves the trainer's state
 (parameters, optimiser state, step, RNG and JSON extra state such as the curriculum
-iterator), how many to keep, and where to export the policy as safetensors."""
+iterator), how many to keep, where to export the policy as safetensors, and the resume
+policy of `python -m rl.train` / `python -m rl.main`:
+
+  resume     "auto"  (default) resume from the latest checkpoint if there is one, else start
+             "must"  resume or stop with one line of error (a mistyped path never starts
+                     a fresh run)
+             "never" start fresh; stop if the directory already holds checkpoints, unless
+                     `overwrite` is true: then they are moved aside to
+                     <directory>.replaced-<UTC time> (never deleted); rl.main also moves
+                     the previous run's evaluation results and train/ logs aside
+  overwrite  see "never"
+"""
 from __future__ import annotations
 
 import ml_collections
@@ -14,4 +25,6 @@ def get_checkpoint_config() -> ml_collections.ConfigDict:
     config.async_save = True           # write in the background while training continues
     config.save_on_preemption = True   # save the current step on SIGTERM (the loop's job)
     config.export_directory = ""       # empty: no safetensors export at the end of a run
+    config.resume = "auto"             # "auto" | "must" | "never" (see the module docstring)
+    config.overwrite = False           # with resume="never": move existing checkpoints aside
     return config
