@@ -1,13 +1,16 @@
-"""The processes of one job inside the sandbox, forked by the fork server before the job
-arrives: the harness (this module's `child_main`) and, for calls, the candidate's own
-process (`_callee_main`). Standard library only (runs inside the sandbox).
+"""The processes of one job inside the sandbox: the harness (this module's
+`child_main`), forked by the fork server ahead of demand and reused from job to job,
+and, for calls, the candidate's own process (`_callee_main`), forked fresh for every
+job. Standard library only (runs inside the sandbox).
 
 Who decides what (the result channel, fd 3, is the harness's, never the candidate's):
 - stdio mode: the harness closes fd 3 and becomes the candidate's program; the fork
   server judges the process from outside (its exit status, its output, the clock).
 - function, reference and assert modes: candidate code runs only in a second process,
-  the callee, forked by the harness with none of the harness's descriptors; it serves one
-  call at a time over its own pipes, answering with the literal text of the value
+  the callee, forked by the harness with none of the harness's descriptors; it serves
+  calls over its own pipes (function and reference modes: every call of the job in one
+  request, each answered as it finishes; assert mode: one call per request, as the
+  tests make them), answering with the literal text of the value
   (`sandbox.transport.to_literal`). The harness validates every reply, parses it
   without evaluating code and writes the result frames; in assert mode it runs the
   benchmark's `check(candidate)` itself against a proxy that calls the callee, so an
@@ -15,7 +18,14 @@ Who decides what (the result channel, fd 3, is the harness's, never the candidat
   not dumpable, so the callee (same uid) can neither trace it nor read its memory; the
   result pipe was made by the fork server (root), so reopening it through
   `/proc/<harness>/fd/3` is refused (tests/sandbox/test_hostile.py, "channel" cases).
-  The callee can only kill the harness, which is a crash, never a pass.
+  The callee can only kill or stop the harness, which is a crash or a timeout, never a
+  pass, and the fork server then replaces the harness.
+
+Reuse: after each job the harness kills its callee, says {"idle": true} and waits; the
+fork server then kills every other candidate-uid process and, on {"prepare": true},
+the harness forks the next callee ahead of demand. A harness is reused only after a
+job that ended cleanly under the same limits (at most 200 jobs); test code runs in a
+fresh namespace each time (it is the benchmark's, not the candidate's).
 
 Preparation (`_child_prepare`, `_warm_up`, the callee fork) is everything that does not
 depend on the job: a new session, only fds 0-4 open, the unprivileged uid, a clean
@@ -180,9 +190,40 @@ class _Callee:
                 return loaded
         return self._ask({"f": name, "args": arguments_text}, index)
 
+    def call_batch(self, calls: list):
+        """The unit results of `calls` ((name, arguments text, index) each), in order, from
+        one request per callee: the callee runs them back to back and answers each as it
+        finishes. A call that ends the callee costs only the calls after it a fresh
+        callee (and its load), exactly as one call at a time would."""
+        position = 0
+        while position < len(calls):
+            if self.pid is None:
+                self.fork(warm=False)
+                loaded = self._ask(self.load_message, calls[position][2])
+                if loaded["status"] != "ok":
+                    yield loaded
+                    position += 1
+                    continue
+            try:
+                write_frame(self.calls_w, {"batch": [[name, arguments]
+                                                     for name, arguments, _ in calls[position:]]})
+            except OSError:
+                yield self._crashed(calls[position][2])
+                position += 1
+                continue
+            while position < len(calls) and self.pid is not None:
+                yield self._receive(calls[position][2], need_literal=True)
+                position += 1
+
     def _ask(self, message: dict, index: int) -> dict:
         try:
             write_frame(self.calls_w, message)
+        except OSError:
+            return self._crashed(index)
+        return self._receive(index, need_literal="f" in message)
+
+    def _receive(self, index: int, need_literal: bool) -> dict:
+        try:
             reply = read_frame(self.replies_r, max_bytes=self.reply_limit)
         except OverflowError:
             self.discard()
@@ -192,7 +233,7 @@ class _Callee:
             reply = "malformed"
         if reply is None:
             return self._crashed(index)
-        unit = _clean_reply(reply, index, need_literal="f" in message)
+        unit = _clean_reply(reply, index, need_literal=need_literal)
         if unit is None:
             self.discard()
             return {"i": index, "status": "error", "error_type": "ProtocolViolation",
@@ -252,11 +293,12 @@ def _callee_main(calls_r: int, replies_w: int, warm: bool) -> None:
         call = read_frame(CONTROL_FD)
         if call is None:
             os._exit(0)
-        write_frame(RESULT_FD, _call_one(functions[call["f"]], call["args"], 0))
-        try:
-            sys.stdout.flush()
-        except BaseException:
-            pass
+        for name, arguments in call["batch"] if "batch" in call else [(call["f"], call["args"])]:
+            write_frame(RESULT_FD, _call_one(functions[name], arguments, 0))
+            try:
+                sys.stdout.flush()
+            except BaseException:
+                pass
 
 
 def _call_one(function, arguments_text: str, index: int) -> dict:
@@ -333,13 +375,17 @@ def _run_calls(callee: _Callee, request: dict, start: int) -> None:
     if kind == "assert":
         write_frame(RESULT_FD, _run_check(callee, request, start))
         return
-    for index in range(start, len(request["inputs"])):
+    # Every call is known up front: one batch, each result passed on as it arrives.
+    inputs = request["inputs"]
+    replies = callee.call_batch([(name, inputs[index], index)
+                                 for index in range(start, len(inputs)) for name in names])
+    for index in range(start, len(inputs)):
         if kind == "function":
-            unit = callee.call(names[0], request["inputs"][index], index)
+            unit = next(replies)
         else:
             calls = {}
             for name in names:
-                calls[name] = callee.call(name, request["inputs"][index], index)
+                calls[name] = next(replies)
                 calls[name].pop("i", None)
             unit = {"i": index, "status": "ok", "calls": calls}
         write_frame(RESULT_FD, unit)

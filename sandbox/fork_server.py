@@ -1,8 +1,10 @@
 """The fork server: the long-lived process inside each sandbox that runs candidate code.
 
 It reads framed JSON requests on fd 0 and answers on fd 1 (`sandbox.framing`).
-Candidate code runs in a forked child (`sandbox.child`), prepared before its job
-arrives (`ForkServer.prepare_child`): the child starts a new session, closes every
+Candidate code runs under a forked harness (`sandbox.child`), prepared before its job
+arrives (`ForkServer.prepare_child`) and reused for later jobs while every job it ran
+ended cleanly under the same limits (a stdio job consumes it; any timeout, crash,
+protocol break, output overflow or left-over file retires it): the child starts a new session, closes every
 inherited descriptor, drops to an unprivileged uid
 (inside gVisor: 65534, so it can neither signal, ptrace nor read the memory or `/proc`
 entries of this root process) and touches the memory a job will touch; then it waits
@@ -10,8 +12,9 @@ for its job on a control pipe, sets the job's rlimits (address space, processes,
 size, CPU; no core files) and runs it. Results come back as frames on the child's own
 pipe; stdout/stderr go to other pipes that this server drains and counts against the
 output limit. Once the answer is out, and before the next job can start, every process
-of the candidate uid is killed and reaped and the work directory emptied; if any
-survives, every later request is refused so that the host replaces the sandbox.
+of the candidate uid but the reused harness is killed and reaped, the harness's output
+pipes are drained and the work directory emptied; if any process survives, every later
+request is refused so that the host replaces the sandbox.
 
 Why pre-fork and `gc.freeze`: under gVisor's ptrace platform each copy-on-write fault
 after a fork traps into the sentry; preparing the child while the host is busy, and

@@ -189,3 +189,44 @@ def test_a_huge_return_value_is_an_output_limit(executor):
     small, huge = executor.run([function_job(code, [((10, 0), "x" * 10)]),
                                 function_job(code, [((10 ** 6, 0), "")])])
     assert small.status == "passed" and huge.status == "output_limit"
+
+
+def test_a_call_that_ends_the_callee_costs_only_that_call(executor):
+    # A job's calls go to the callee in one batch; the call that kills it is a crash and
+    # the calls after it run in a fresh callee.
+    code = ("import os\n"
+            "def add(a, b):\n"
+            "    if a == 0:\n"
+            "        os._exit(3)\n"
+            "    return a + b\n")
+    verdict = executor.run([function_job(code, [((1, 1), 2), ((0, 0), 0), ((2, 2), 4),
+                                                ((3, 3), 6)])])[0]
+    assert (verdict.status, verdict.tests_passed, verdict.tests_total) == ("runtime_error", 3, 4)
+    outcomes = executor.reference(code, ["add"], [(1, 1), (0, 0), (2, 2)])
+    assert [outcome["add"].value for outcome in (outcomes[0], outcomes[2])] == [2, 4]
+    assert outcomes[1]["add"].error_type == "Crash"
+
+
+def test_the_harness_serves_clean_jobs_and_is_replaced_after_an_anomaly():
+    # The callee's parent is the harness: the same pid across clean jobs, a new one after
+    # a job that timed out; nothing a candidate leaves in its process reaches the next.
+    parent = ("import builtins, os\n"
+              "def add(a, b):\n"
+              "    seen = getattr(builtins, 'MARK', None)\n"
+              "    builtins.MARK = 'left by an earlier job'\n"
+              "    return [os.getppid(), seen]\n")
+    hang = "def add(a, b):\n    while True:\n        pass\n"
+    limits = dataclasses.replace(FAST_LIMITS, wall_time_per_test_s=0.5)
+    with SandboxExecutor(workers=1, limits=limits) as ex:
+        def harness_pid():
+            [outcome] = ex.reference(parent, ["add"], [(1, 2)])
+            value = outcome["add"].value
+            assert value[1] is None  # a fresh callee every job
+            return value[0]
+
+        first, second = harness_pid(), harness_pid()
+        assert first == second
+        assert ex.run([function_job(hang, [((1, 2), 3)], limits)])[0].status == "timeout"
+        third = harness_pid()
+        assert third != first
+        assert harness_pid() == third
