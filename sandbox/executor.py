@@ -44,9 +44,10 @@ cannot reach (`sandbox.child`); the whole sandbox's memory is capped by its cgro
 side channels and bugs in gVisor itself. The rlimits backend covers only the limits and
 the process group, nothing else.
 
-Throughput (2-core machine shared with other jobs, HumanEval canonical solutions):
-see `python -m sandbox.bench`; inside a sandbox a job costs ~8 ms, and the fork of the
-next job's process plus the clean-up after each job are done while the host works.
+Throughput (HumanEval canonical solutions): see `python -m sandbox.bench` and
+docs/BENCHMARKS.md. Per job only the candidate's process (the callee) is forked, ahead
+of demand, by a harness that serves job after job; under gVisor's ptrace platform that
+fork (~12-17 ms of CPU) is most of a job's cost, so jobs are CPU-bound.
 """
 from __future__ import annotations
 
