@@ -42,6 +42,7 @@ import fcntl
 import json
 import os
 import resource
+import signal
 import sys
 
 from sandbox.framing import read_frame, write_frame
@@ -53,6 +54,14 @@ DETAIL_CHARS = 300
 MEMORY_EXIT = 99  # stdio mode: the program died of MemoryError (its exit status says so)
 REPLY_STATUSES = ("ok", "error", "memory")
 PR_SET_DUMPABLE = 4
+# Signals the reused harness ignores, so that a candidate process (same uid) can only
+# stop or kill it during its own job; the fork server resumes it (SIGCONT) after the
+# sweep and retries a job whose harness died before starting it. The callee and a stdio
+# program get the default dispositions back.
+HARNESS_IGNORES = tuple(getattr(signal, name) for name in (
+    "SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM",
+    "SIGPROF", "SIGXCPU", "SIGXFSZ", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGIO", "SIGPWR",
+    "SIGSTKFLT", "SIGWINCH", "SIGURG") if hasattr(signal, name))
 
 
 def _short(text) -> str:
@@ -266,8 +275,15 @@ def _clean_reply(reply, index: int, need_literal: bool) -> dict | None:
     return unit
 
 
+def _default_signals() -> None:
+    for number in HARNESS_IGNORES:
+        signal.signal(number, signal.default_int_handler if number == signal.SIGINT
+                      else signal.SIG_DFL)
+
+
 def _callee_main(calls_r: int, replies_w: int, warm: bool) -> None:
     """The candidate's process: load the code, then answer one call per frame."""
+    _default_signals()
     os.dup2(replies_w, RESULT_FD)
     os.dup2(calls_r, CONTROL_FD)
     os.closerange(CONTROL_FD + 1, 65536)
@@ -435,6 +451,8 @@ def child_main(settings, job_dir, control_fd, out_fd, err_fd, result_fd, null_fd
         _child_prepare(settings, job_dir, control_fd, out_fd, err_fd, result_fd, null_fd)
         _warm_up()
         limit_processes = settings.get("limit_processes", True)
+        for number in HARNESS_IGNORES:
+            signal.signal(number, signal.SIG_IGN)
         callee: _Callee | None = _Callee()
         limited = False
         while True:
@@ -447,10 +465,12 @@ def child_main(settings, job_dir, control_fd, out_fd, err_fd, result_fd, null_fd
                 if callee is None:
                     callee = _Callee()
                 continue
+            write_frame(RESULT_FD, {"start": True})  # alive and taking this job
             request = message["request"]
             if request["kind"] == "stdio":
                 if callee is not None:
                     callee.discard()
+                _default_signals()
                 os.close(RESULT_FD)  # the program's exit status and output are its only report
                 os.close(CONTROL_FD)
                 _start_stdio(message["stdin"])

@@ -172,6 +172,10 @@ class ForkServer:
                 continue
             start = len(results)
             got = self._run_child(request, start, count, job_deadline)
+            if got is None:  # the harness died before taking the job: once more, afresh
+                got = self._run_child(request, start, count, job_deadline) or [
+                    {"i": start, "status": "crash", "error_type": "Crash",
+                     "error_message": "the harness died before starting the job"}]
             if got and got[-1].get("fatal"):
                 failure = got[-1]
                 while len(got) + start < count:
@@ -259,10 +263,7 @@ class ForkServer:
             message["stdin"] = request["stdins"][start]
         pid, res_r, out_r, err_r = self._take_child(message)
         readers = {res_r: "res", out_r: "out", err_r: "err"}
-        if kind == "stdio":
-            # No result channel: the program is judged from outside (exit status, output,
-            # clock), so nothing it writes anywhere can claim a verdict.
-            del readers[res_r]
+        started = False  # the harness's {"start": true}: it lives and took this job
         streams = _Streams(kind, int(limits["output_bytes"]))
         frames = FrameBuffer(int(limits["output_bytes"]) + 4096)
         got: list = []
@@ -313,6 +314,18 @@ class ForkServer:
                     ending = _violation("malformed result frame")
                     break
                 for frame in new:
+                    if not started:
+                        if frame != {"start": True}:
+                            ending = _violation("the harness did not start the job")
+                            break
+                        started = True
+                        if kind == "stdio":
+                            # No result channel from here: the program is judged from
+                            # outside (exit status, output, clock), so nothing it writes
+                            # anywhere can claim a verdict.
+                            open_fds.discard(res_r)
+                            break
+                        continue
                     if frame == {"idle": True} and (len(got) >= expected
                                                     or (got and got[-1].get("fatal"))):
                         idle = True
@@ -341,6 +354,8 @@ class ForkServer:
                 except OSError:
                     pass
             self.ready = None
+        if not started and ending is None:
+            return None  # it died (a signal sent before the last sweep): no code of this job ran
         if kind == "stdio":
             return [_stdio_unit(start, ending, exit_status, streams, per_test)]
         if len(got) > expected:
@@ -390,6 +405,11 @@ class ForkServer:
         if self.candidate_uid is not None and self.settings.get("sweep_candidate_uid"):
             clean = self._kill_candidate_processes(keep)
         self._reap()
+        if keep is not None:
+            try:  # no candidate process is left to stop it again; a pending stop is dropped
+                os.kill(keep, signal.SIGCONT)
+            except OSError:
+                pass
         if self.ready is not None:
             self._drain(self.ready[3:])
         if os.listdir(self.job_dir):

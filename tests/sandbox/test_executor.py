@@ -230,3 +230,28 @@ def test_the_harness_serves_clean_jobs_and_is_replaced_after_an_anomaly():
         third = harness_pid()
         assert third != first
         assert harness_pid() == third
+
+
+def test_signals_from_candidate_processes_cannot_reach_the_next_job():
+    # A candidate's background process bombards the (reused) harness with signals until
+    # the sweep kills it: the harness ignores them, the job is graded, the next job and
+    # the harness are unaffected.
+    bomber = ("import os, signal\n"
+              "def add(a, b):\n"
+              "    harness = os.getppid()\n"
+              "    if os.fork() == 0:\n"
+              "        while True:\n"
+              "            for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP,\n"
+              "                           signal.SIGUSR1, signal.SIGALRM, signal.SIGTSTP):\n"
+              "                try:\n"
+              "                    os.kill(harness, number)\n"
+              "                except OSError:\n"
+              "                    pass\n"
+              "    return [harness, a + b]\n")
+    with SandboxExecutor(workers=1, limits=FAST_LIMITS) as ex:
+        first = ex.reference(bomber, ["add"], [(1, 2), (3, 4)])
+        assert [outcome["add"].value[1] for outcome in first] == [3, 7]
+        second = ex.reference(bomber, ["add"], [(5, 6)])
+        assert second[0]["add"].value[1] == 11
+        assert second[0]["add"].value[0] == first[0]["add"].value[0]  # the same harness
+        assert ex.run([function_job(ADD, [((1, 2), 3)])])[0].passed
