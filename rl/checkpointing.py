@@ -6,6 +6,14 @@ Keeps the last N complete checkpoints, saves asynchronously, and restores the la
 complete one, saying which; if the latest cannot be read (a torn or corrupted write) it
 warns and falls back to the one before. The Hugging Face export is `rl.export`
 (`export_safetensors` here is its float32, weights-only form).
+
+Resume policy (`checkpoint.resume`, applied by `apply_resume_policy` before anything is
+written): "auto" resumes from the latest checkpoint if there is one and starts fresh
+otherwise; "must" refuses to start (`ResumePolicyError`, one line) unless the directory
+holds a complete checkpoint, so a mistyped path never silently starts a new run;
+"never" refuses to start when the directory already holds a checkpoint, unless
+`checkpoint.overwrite` is set, in which case the old checkpoints are moved aside to
+`<directory>.replaced-<UTC time>` (never deleted) and the run starts fresh.
 """
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ import dataclasses
 import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -25,6 +34,54 @@ from rl.models.config import ModelConfig
 from rl.train_step import TrainState
 
 logger = logging.getLogger(__name__)
+
+
+RESUME_POLICIES = ("auto", "must", "never")
+
+
+class ResumePolicyError(RuntimeError):
+    """The run may not start as `checkpoint.resume` says (the message is one line)."""
+
+
+def checkpoint_directory(config) -> str:
+    """Where the run's checkpoints live: `checkpoint.directory`, else <output_dir>/checkpoints."""
+    return str(config.checkpoint.directory or os.path.join(str(config.output_dir), "checkpoints"))
+
+
+def complete_steps(directory: str | os.PathLike) -> list[int]:
+    """Steps of the complete checkpoints in `directory` (orbax renames a step's temporary
+    directory to the bare step number only once the step is fully written), oldest first."""
+    try:
+        names = os.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(int(name) for name in names
+                  if name.isdigit() and os.path.isdir(os.path.join(directory, name)))
+
+
+def apply_resume_policy(directory: str, policy: str, overwrite: bool = False,
+                        move: bool = True) -> list[int]:
+    """Check `policy` against the checkpoints in `directory` before the run writes any;
+    the steps found (after moving them aside under "never" + overwrite; `move=False` on
+    hosts other than the primary, which only check)."""
+    if policy not in RESUME_POLICIES:
+        raise ResumePolicyError(f"checkpoint.resume={policy!r} is unknown; choose one of {RESUME_POLICIES}")
+    steps = complete_steps(directory)
+    if policy == "must" and not steps:
+        why = "does not exist" if not os.path.isdir(directory) else "holds no complete checkpoint"
+        raise ResumePolicyError(f"checkpoint.resume='must' but the checkpoint directory {directory} {why}; "
+                                "check the path (checkpoint.directory / output_dir) or use resume='auto'")
+    if policy == "never" and steps:
+        if not overwrite:
+            raise ResumePolicyError(
+                f"checkpoint.resume='never' but {directory} already holds checkpoints (steps {steps}); "
+                "use resume='auto' to continue, another output_dir, or checkpoint.overwrite=true to move them aside")
+        if move:
+            aside = f"{str(directory).rstrip(os.sep)}.replaced-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+            os.rename(directory, aside)
+            logger.warning("checkpoint.resume='never' with overwrite: moved the old checkpoints to %s", aside)
+        return []
+    return steps
 
 
 @dataclasses.dataclass

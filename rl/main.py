@@ -176,6 +176,27 @@ def _synthetic_pass_rates(config, policy, executor, problem_sets, path: str, lab
     return {"label": label, "pass_rates": rates}
 
 
+def _apply_resume_policy(config, output_dir: str) -> None:
+    """`checkpoint.resume` for the whole job (rl.checkpointing.apply_resume_policy); with
+    "never" + overwrite the previous run's training logs and after-training evaluation
+    go aside with its checkpoints (the dataset and the evaluation before training, which
+    do not depend on training, are kept and reused)."""
+    from rl import distributed
+    from rl.checkpointing import apply_resume_policy, checkpoint_directory, complete_steps
+
+    directory = checkpoint_directory(config)
+    resume = str(config.checkpoint.get("resume", "auto"))
+    overwrite = bool(config.checkpoint.get("overwrite", False))
+    primary = distributed.is_primary()
+    if resume == "never" and overwrite and complete_steps(directory) and primary:
+        aside = os.path.join(output_dir, "replaced-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+        for name in ("train", "eval_after", "synthetic_after.json"):
+            if os.path.exists(os.path.join(output_dir, name)):
+                os.makedirs(aside, exist_ok=True)
+                os.rename(os.path.join(output_dir, name), os.path.join(aside, name))
+    apply_resume_policy(directory, resume, overwrite, move=primary)
+
+
 def run_main(config, *, policy=None, teacher=None, student=None, executor=None, progress: bool = True) -> dict:
     """Run (or resume) every stage; returns the report's figures. `policy`, `teacher`,
     `student` and `executor` may be given instead of being built from the config (tests)."""
@@ -190,6 +211,7 @@ def run_main(config, *, policy=None, teacher=None, student=None, executor=None, 
     os.makedirs(output_dir, exist_ok=True)
     with contextlib.ExitStack() as stack:
         stack.enter_context(OutputDirLock(output_dir))  # a second run here fails at once
+        _apply_resume_policy(config, output_dir)  # before any stage: `must` fails at once
         write_text_atomic(os.path.join(output_dir, "config.json"),
                           config.to_json_best_effort(indent=2, sort_keys=True))
         clock = _StageClock(os.path.join(output_dir, "stage_times.json"))
@@ -226,8 +248,13 @@ def run_main(config, *, policy=None, teacher=None, student=None, executor=None, 
 def main(config) -> None:
     from rl import distributed
 
+    from rl.checkpointing import ResumePolicyError
+
     distributed.initialize()
-    figures = run_main(config)
+    try:
+        figures = run_main(config)
+    except ResumePolicyError as error:
+        sys.exit(f"error: {error}")
     print(f"report: {os.path.join(str(config.output_dir), 'report.md')}")
     print(json.dumps(figures.get("headline", {}), sort_keys=True))
 

@@ -5,7 +5,9 @@ fsync, rename, fsync of the directory: a kill at any moment leaves the old file 
 new one, never a torn one), `read_json_or_none` (a missing or unreadable state file is
 "not there") and `OutputDirLock` (an exclusive `flock` on <dir>/.lock held for the
 whole run: a second run on the same directory fails at once with a clear error; the
-kernel drops the lock when the holder dies, so a killed run never blocks its rerun).
+kernel drops the lock when the holder dies, so a killed run never blocks its rerun; the
+new holder removes the temporary files a killed writer left at the directory's top
+level, which no live writer can own any more).
 """
 from __future__ import annotations
 
@@ -14,10 +16,12 @@ import json
 import os
 import tempfile
 
+TEMPORARY_PREFIX = ".tmp-"
+
 
 def write_text_atomic(path: str, text: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    descriptor, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=directory)
     try:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(text)
@@ -48,6 +52,20 @@ def read_json_or_none(path: str):
         return None
 
 
+def remove_stale_temporaries(directory: str) -> int:
+    """Delete the `.tmp-*` files of `write_text_atomic` in `directory` (only safe while
+    holding its `OutputDirLock`: then no live writer owns them). Returns how many."""
+    removed = 0
+    for name in os.listdir(directory):
+        if name.startswith(TEMPORARY_PREFIX):
+            try:
+                os.unlink(os.path.join(directory, name))
+                removed += 1
+            except (FileNotFoundError, IsADirectoryError):
+                pass
+    return removed
+
+
 class OutputDirLockedError(RuntimeError):
     """Another live run holds the output directory."""
 
@@ -72,6 +90,7 @@ class OutputDirLock:
                 "(it holds .lock); wait for it to finish or choose another output_dir") from None
         os.ftruncate(self._fd, 0)
         os.write(self._fd, str(os.getpid()).encode())
+        remove_stale_temporaries(os.path.dirname(self.path))
         return self
 
     def __exit__(self, *exc) -> None:

@@ -158,7 +158,7 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     from curriculum.settings import CurriculumSettings
     from data_gen.environments import ENVIRONMENT_REGISTRY, make_environment
     from data_gen.records import Problem
-    from rl.checkpointing import Checkpointer
+    from rl.checkpointing import Checkpointer, ResumePolicyError, apply_resume_policy, checkpoint_directory
     from rl.grpo.dynamic_sampling import informative_groups
     from rl.grpo.format_penalty import apply_format_penalty
     from rl.sampling.sampler import Sampler
@@ -173,8 +173,11 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     step_settings = TrainStepSettings.from_config(grpo)
     output_dir = str(config.output_dir)
     train_dir = os.path.join(output_dir, "train")
-    os.makedirs(train_dir, exist_ok=True)
     primary = distributed.is_primary()
+    checkpoint_dir = checkpoint_directory(config)  # the resume policy first: nothing written yet
+    resume = str(config.checkpoint.get("resume", "auto"))
+    apply_resume_policy(checkpoint_dir, resume, bool(config.checkpoint.get("overwrite", False)), move=primary)
+    os.makedirs(train_dir, exist_ok=True)
     if primary:
         with open(os.path.join(train_dir, "config.json"), "w") as handle:
             handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
@@ -205,13 +208,14 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
                               grpo.optimizer)
 
     # ---------------------------------------------------------------- checkpoint restore
-    checkpoint_dir = str(config.checkpoint.directory or os.path.join(output_dir, "checkpoints"))
     checkpointer = Checkpointer(checkpoint_dir, keep_last=int(config.checkpoint.keep_last),
                                 async_save=bool(config.checkpoint.async_save))
     base_rng = distributed.replicated_key(jax.random.key(int(config.train.seed)), mesh)
     restored = checkpointer.restore_latest(state, base_rng)
     extra = {}
     restored_from = None
+    if restored is None and resume == "must":
+        raise ResumePolicyError(f"checkpoint.resume='must' but no checkpoint in {checkpoint_dir} could be restored")
     if restored is not None:
         state, base_rng, extra, restored_from = restored.state, restored.rng, restored.extra, restored.step
         print(f"train: resumed from checkpoint step {restored_from} in {checkpoint_dir}", file=sys.stderr)
@@ -412,8 +416,13 @@ def _progress(total: int, done: int, enabled: bool):
 
 
 def main(config) -> None:
+    from rl.checkpointing import ResumePolicyError
+
     distributed.initialize()   # before any JAX computation; a no-op for a single process
-    result = train(config)
+    try:
+        result = train(config)
+    except ResumePolicyError as error:
+        sys.exit(f"error: {error}")
     last = result.metrics[-1] if result.metrics else {}
     if distributed.is_primary():
         print(json.dumps({"final_step": result.final_step, "reward_mean": last.get("reward_mean")}))

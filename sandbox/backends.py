@@ -166,7 +166,8 @@ class _ForkServerWorker:
 
 
 class GvisorWorker(_ForkServerWorker):
-    """A fork server as init of a long-lived runsc sandbox (ptrace platform, no network)."""
+    """A fork server as init of a long-lived runsc sandbox (no network; `platform` is
+    runsc's, already resolved by `sandbox.runsc.choose_platform`)."""
 
     backend = "gvisor"
     _ids = itertools.count()

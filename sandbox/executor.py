@@ -23,7 +23,9 @@ never raises out of the executor; a malformed job (the caller's mistake) raises
 `sandbox_memory_mb` caps one whole sandbox's memory (its cgroup); a job that takes the
 sandbox past it loses the sandbox and gets `sandbox_error`, the host is untouched.
 `limits` is the default for reference calls (jobs carry their own `Job.limits`).
-`rel_tol` is the comparator's relative float tolerance.
+`rel_tol` is the comparator's relative float tolerance. `platform` is runsc's: "auto"
+(default) is KVM where a trial sandbox boots on it, else ptrace, with a log line
+(`sandbox.runsc.choose_platform`); `executor.platform` says which was chosen.
 
 Backends: "gvisor" (default; needs `runsc`, a clear error says how to install it) and
 "rlimits" (only by name; no isolation; warns on every use). Nothing falls back.
@@ -42,9 +44,10 @@ cannot reach (`sandbox.child`); the whole sandbox's memory is capped by its cgro
 side channels and bugs in gVisor itself. The rlimits backend covers only the limits and
 the process group, nothing else.
 
-Throughput (2-core machine shared with other jobs, HumanEval canonical solutions):
-see `python -m sandbox.bench`; inside a sandbox a job costs ~8 ms, and the fork of the
-next job's process plus the clean-up after each job are done while the host works.
+Throughput (HumanEval canonical solutions): see `python -m sandbox.bench` and
+docs/BENCHMARKS.md. Per job only the candidate's process (the callee) is forked, ahead
+of demand, by a harness that serves job after job; under gVisor's ptrace platform that
+fork (~12-17 ms of CPU) is most of a job's cost, so jobs are CPU-bound.
 """
 from __future__ import annotations
 
@@ -75,7 +78,7 @@ class SandboxExecutor:
     def __init__(self, workers: int | None = None, backend: str = "gvisor",
                  limits: Limits = Limits(), *, rel_tol: float = 1e-6,
                  recycle_after_jobs: int = 500, runsc_path: str | None = None,
-                 python: str = "/usr/bin/python3", platform: str = "ptrace",
+                 python: str = "/usr/bin/python3", platform: str = "auto",
                  tmpfs_mb: int = 256, sandbox_memory_mb: int = 2048):
         if backend not in BACKENDS:
             raise ValueError(f"sandbox backend {backend!r} is unknown; choose one of {BACKENDS}")
@@ -90,7 +93,8 @@ class SandboxExecutor:
         self.recycle_after_jobs = recycle_after_jobs
         self._runsc = runsc_lib.find_runsc(runsc_path) if backend == "gvisor" else None
         self._python = python
-        self._platform = platform
+        self._platform = (runsc_lib.choose_platform(self._runsc, platform)
+                          if backend == "gvisor" else platform)
         self._tmpfs_mb = tmpfs_mb
         if sandbox_memory_mb < tmpfs_mb + 128:
             raise ValueError(f"sandbox_memory_mb={sandbox_memory_mb} leaves no room beside the "
@@ -171,6 +175,10 @@ class SandboxExecutor:
         for container in listing.stdout.split():
             subprocess.run(command + ["delete", "--force", container], capture_output=True,
                            timeout=30)
+
+    @property
+    def platform(self) -> str:
+        return self._platform
 
     def containers(self) -> list[str]:
         """Ids of the runsc containers this executor holds now (empty once closed)."""

@@ -1,8 +1,10 @@
 """The fork server: the long-lived process inside each sandbox that runs candidate code.
 
 It reads framed JSON requests on fd 0 and answers on fd 1 (`sandbox.framing`).
-Candidate code runs in a forked child (`sandbox.child`), prepared before its job
-arrives (`ForkServer.prepare_child`): the child starts a new session, closes every
+Candidate code runs under a forked harness (`sandbox.child`), prepared before its job
+arrives (`ForkServer.prepare_child`) and reused for later jobs while every job it ran
+ended cleanly under the same limits (a stdio job consumes it; any timeout, crash,
+protocol break, output overflow or left-over file retires it): the child starts a new session, closes every
 inherited descriptor, drops to an unprivileged uid
 (inside gVisor: 65534, so it can neither signal, ptrace nor read the memory or `/proc`
 entries of this root process) and touches the memory a job will touch; then it waits
@@ -10,8 +12,9 @@ for its job on a control pipe, sets the job's rlimits (address space, processes,
 size, CPU; no core files) and runs it. Results come back as frames on the child's own
 pipe; stdout/stderr go to other pipes that this server drains and counts against the
 output limit. Once the answer is out, and before the next job can start, every process
-of the candidate uid is killed and reaped and the work directory emptied; if any
-survives, every later request is refused so that the host replaces the sandbox.
+of the candidate uid but the reused harness is killed and reaped, the harness's output
+pipes are drained and the work directory emptied; if any process survives, every later
+request is refused so that the host replaces the sandbox.
 
 Why pre-fork and `gc.freeze`: under gVisor's ptrace platform each copy-on-write fault
 after a fork traps into the sentry; preparing the child while the host is busy, and
@@ -82,6 +85,7 @@ def _describe_exit(status: int) -> str:
     return f"exited with status {os.WEXITSTATUS(status)}"
 
 
+HARNESS_JOBS = 200  # a harness is replaced after this many jobs (and on any anomaly)
 UNIT_STATUSES = ("ok", "error", "timeout", "memory", "output_limit", "crash")
 
 
@@ -132,6 +136,8 @@ class ForkServer:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # inherited by every child
         self.jobs_done = 0
         self.ready = None  # (pid, control fd, result fd, stdout fd, stderr fd)
+        self.harness_limits = None  # the limits the ready harness runs under, once used
+        self.harness_jobs = 0
         self.clean = True
         self._make_job_dir()
 
@@ -166,6 +172,10 @@ class ForkServer:
                 continue
             start = len(results)
             got = self._run_child(request, start, count, job_deadline)
+            if got is None:  # the harness died before taking the job: once more, afresh
+                got = self._run_child(request, start, count, job_deadline) or [
+                    {"i": start, "status": "crash", "error_type": "Crash",
+                     "error_message": "the harness died before starting the job"}]
             if got and got[-1].get("fatal"):
                 failure = got[-1]
                 while len(got) + start < count:
@@ -174,9 +184,16 @@ class ForkServer:
         return results
 
     def prepare_child(self) -> None:
-        """Fork the next job's process now, so that it is ready (and warm) when needed."""
+        """Have the next job's processes ready (and warm) before the job arrives: the
+        reused harness is told to fork its next callee; if there is none, fork one."""
         if self.ready is not None:
-            return
+            if self.harness_limits is None:
+                return  # fresh: it forked its callee itself
+            try:
+                write_frame(self.ready[1], {"prepare": True})
+                return
+            except OSError:
+                self._retire_harness()
         control_r, control_w = os.pipe()
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -191,23 +208,44 @@ class ForkServer:
         for fd in (control_r, res_w, out_w, err_w):
             os.close(fd)
         self.ready = (pid, control_w, res_r, out_r, err_r)
+        self.harness_limits = None
+        self.harness_jobs = 0
+
+    def _retire_harness(self) -> None:
+        """Kill the ready harness (and its process group) and close its pipes."""
+        if self.ready is None:
+            return
+        pid = self.ready[0]
+        for fd in self.ready[1:]:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.ready = None
+        self._kill_group(pid)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
 
     def _take_child(self, message: dict):
-        """Hand the job to the ready child (forking one if none): its pid and pipes."""
+        """Hand the job to the ready harness (forking one if none, or if the one there
+        runs under other limits): its pid and pipes. It stays `self.ready` until the
+        job's end decides whether it may serve again."""
+        limits = message["request"]["limits"]
+        if self.harness_limits is not None and (self.harness_limits != limits
+                                                or self.harness_jobs >= HARNESS_JOBS):
+            self._retire_harness()
         for _ in range(2):
             self.prepare_child()
             pid, control_w, res_r, out_r, err_r = self.ready
-            self.ready = None
             try:
                 write_frame(control_w, message)
-                os.close(control_w)
+                self.harness_limits = limits
+                self.harness_jobs += 1
                 return pid, res_r, out_r, err_r
             except OSError:  # the prepared child died; make another
-                os.close(control_w)
-                for fd in (res_r, out_r, err_r):
-                    os.close(fd)
-                self._kill_group(pid)
-                os.waitpid(pid, 0)
+                self._retire_harness()
         raise RuntimeError("could not start a child process")
 
     def _kill_group(self, pid: int) -> None:
@@ -225,11 +263,7 @@ class ForkServer:
             message["stdin"] = request["stdins"][start]
         pid, res_r, out_r, err_r = self._take_child(message)
         readers = {res_r: "res", out_r: "out", err_r: "err"}
-        if kind == "stdio":
-            # No result channel: the program is judged from outside (exit status, output,
-            # clock), so nothing it writes anywhere can claim a verdict.
-            del readers[res_r]
-            os.close(res_r)
+        started = False  # the harness's {"start": true}: it lives and took this job
         streams = _Streams(kind, int(limits["output_bytes"]))
         frames = FrameBuffer(int(limits["output_bytes"]) + 4096)
         got: list = []
@@ -238,9 +272,12 @@ class ForkServer:
         ending = None  # why we stopped early, as a unit result
         exit_status = None
         open_fds = set(readers)
+        idle = False  # the harness said it finished the job and may serve another
         while open_fds:
             now = time.monotonic()
             if now >= unit_deadline:
+                if kind != "stdio" and (len(got) >= expected or (got and got[-1].get("fatal"))):
+                    break  # every result is in; only the idle frame is missing
                 ending = {"status": "timeout",
                           "error_message": f"no result within {per_test:g} s"
                           if unit_deadline < job_deadline else "job wall time exceeded"}
@@ -277,6 +314,22 @@ class ForkServer:
                     ending = _violation("malformed result frame")
                     break
                 for frame in new:
+                    if not started:
+                        if frame != {"start": True}:
+                            ending = _violation("the harness did not start the job")
+                            break
+                        started = True
+                        if kind == "stdio":
+                            # No result channel from here: the program is judged from
+                            # outside (exit status, output, clock), so nothing it writes
+                            # anywhere can claim a verdict.
+                            open_fds.discard(res_r)
+                            break
+                        continue
+                    if frame == {"idle": True} and (len(got) >= expected
+                                                    or (got and got[-1].get("fatal"))):
+                        idle = True
+                        break
                     if not _valid_unit(frame, start + len(got)):
                         ending = _violation("out-of-order or malformed result frame")
                         break
@@ -286,14 +339,23 @@ class ForkServer:
                     break
             if ending:
                 break
-            if kind != "stdio" and (len(got) >= expected or (got and got[-1].get("fatal"))):
-                break  # all results are in: no need to wait for the process to wind down
+            if idle:
+                break
         finished = len(got) >= expected or (got and got[-1].get("fatal"))
         if exit_status is None and not finished:
             exit_status = self._wait_child(pid, unit_deadline if ending is None else 0.0)
-        self._kill_group(pid)  # reaped by the clean-up after the job
-        for fd in set(readers):
-            os.close(fd)
+        if not (idle and ending is None and exit_status is None and kind != "stdio"):
+            # Not reusable: the harness (and all in its process group) goes; reaped by
+            # the clean-up after the job.
+            self._kill_group(pid)
+            for fd in self.ready[1:]:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self.ready = None
+        if not started and ending is None:
+            return None  # it died (a signal sent before the last sweep): no code of this job ran
         if kind == "stdio":
             return [_stdio_unit(start, ending, exit_status, streams, per_test)]
         if len(got) > expected:
@@ -337,9 +399,19 @@ class ForkServer:
 
     def _clean_up(self) -> bool:
         clean = True
+        if os.listdir(self.job_dir):  # the harness's working directory is replaced: it goes
+            self._retire_harness()
+        keep = self.ready[0] if self.ready is not None else None
         if self.candidate_uid is not None and self.settings.get("sweep_candidate_uid"):
-            clean = self._kill_candidate_processes()
+            clean = self._kill_candidate_processes(keep)
         self._reap()
+        if keep is not None:
+            try:  # no candidate process is left to stop it again; a pending stop is dropped
+                os.kill(keep, signal.SIGCONT)
+            except OSError:
+                pass
+        if self.ready is not None:
+            self._drain(self.ready[3:])
         if os.listdir(self.job_dir):
             shutil.rmtree(self.job_dir, ignore_errors=True)
             self._make_job_dir()
@@ -349,10 +421,22 @@ class ForkServer:
                 os.chmod(self.job_dir, 0o700)
         return clean and os.listdir(self.work_root) == ["work"]
 
-    def _candidate_pids(self) -> list[int]:
+    @staticmethod
+    def _drain(fds) -> None:
+        """Discard what the last job's processes (all dead now) left in the reused
+        harness's output pipes, so that it is not counted against the next job."""
+        while True:
+            ready, _, _ = select.select(list(fds), [], [], 0)
+            if not ready:
+                return
+            for fd in ready:
+                if not os.read(fd, 1 << 16):
+                    return  # end of file: the harness is gone; the next job finds out
+
+    def _candidate_pids(self, keep: int | None = None) -> list[int]:
         pids = []
         for name in os.listdir("/proc"):
-            if name.isdigit():
+            if name.isdigit() and int(name) != keep:
                 try:
                     if os.stat(f"/proc/{name}").st_uid == self.candidate_uid:
                         pids.append(int(name))
@@ -360,11 +444,11 @@ class ForkServer:
                     continue
         return pids
 
-    def _kill_candidate_processes(self) -> bool:
+    def _kill_candidate_processes(self, keep: int | None = None) -> bool:
         # This server is the sandbox's init: every candidate process, orphans included,
         # is its child, so a blocking wait returns as soon as a killed one is gone.
         for _ in range(100):
-            pids = self._candidate_pids()
+            pids = self._candidate_pids(keep)
             if not pids:
                 return True
             for pid in pids:
@@ -377,7 +461,7 @@ class ForkServer:
                     os.waitpid(pid, 0)
                 except ChildProcessError:
                     pass
-        return not self._candidate_pids()
+        return not self._candidate_pids(keep)
 
     def _reap(self) -> None:
         while True:

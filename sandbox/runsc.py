@@ -6,15 +6,26 @@ read-only, this package bound read-only at /opt/sandbox_runtime/sandbox (the for
 server's code), gVisor's own /proc and /dev, and a tmpfs at /tmp (noexec, nosuid) as
 the only writable place, and one memory cgroup for the whole sandbox (`memory_mb`: the
 sentry, every process and the tmpfs together). `runsc` runs with `--network=none` (only a private
-loopback), on the ptrace platform (works without KVM or nested virtualisation). The
-host's /etc, /home, /root, /work, environment and processes are not visible.
+loopback), on the platform `choose_platform` picks: "auto" (the default) uses KVM when
+a trial sandbox boots on it within a few seconds, and otherwise the ptrace platform
+(works without KVM or nested virtualisation), saying so in one log line. The host's
+/etc, /home, /root, /work, environment and processes are not visible.
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
+import subprocess
+import tempfile
+import uuid
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+PLATFORMS = ("auto", "kvm", "ptrace")
+KVM_PROBE_TIMEOUT_S = 10.0
+_chosen: dict = {}  # (runsc, requested) -> platform, once per process
 
 INSTALL_HINT = (
     "gVisor's `runsc` was not found. Install it (Debian/Ubuntu, as root): "
@@ -41,8 +52,71 @@ def find_runsc(path: str | None = None) -> str:
 
 
 def runsc_command(runsc: str, state_dir: str, platform: str = "ptrace") -> list[str]:
+    if platform not in PLATFORMS[1:]:
+        raise ValueError(f"runsc platform {platform!r}: resolve it with choose_platform")
     """The global part of every runsc invocation for one executor's state directory."""
     return [runsc, f"--root={state_dir}", f"--platform={platform}", "--network=none"]
+
+
+def _kvm_precondition() -> str:
+    """Why KVM cannot work here ('' if it might): no device, or no hardware support."""
+    if not os.path.exists("/dev/kvm"):
+        return "no /dev/kvm"
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+    except OSError as error:
+        return f"/dev/kvm cannot be opened ({error.strerror})"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            flags = {word for line in handle if line.startswith("flags")
+                     for word in line.split(":", 1)[1].split()}
+    except OSError:
+        flags = set()
+    if not flags & {"vmx", "svm"}:
+        return "the CPU exposes no virtualisation extensions (vmx/svm)"
+    return ""
+
+
+def _kvm_boots(runsc: str) -> str:
+    """'' if a trial sandbox runs /usr/bin/true on the KVM platform in time, else why not."""
+    state_dir = tempfile.mkdtemp(prefix="sandbox-kvm-probe-")
+    container = f"kvm-probe-{uuid.uuid4().hex[:8]}"
+    command = runsc_command(runsc, state_dir, "kvm")
+    try:
+        bundle = Path(state_dir) / "bundle"
+        bundle.mkdir()
+        write_bundle(bundle, args=["/usr/bin/true"])
+        try:
+            done = subprocess.run(command + ["run", "--bundle", str(bundle), container],
+                                  stdin=subprocess.DEVNULL, capture_output=True,
+                                  timeout=KVM_PROBE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            return f"a trial sandbox did not finish within {KVM_PROBE_TIMEOUT_S:g} s"
+        if done.returncode != 0:
+            return f"a trial sandbox failed: {done.stderr.decode(errors='replace')[-200:]}"
+        return ""
+    finally:
+        subprocess.run(command + ["delete", "--force", container], capture_output=True,
+                       timeout=30)
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def choose_platform(runsc: str, requested: str = "auto") -> str:
+    """The runsc platform to use: `requested` unless it is "auto", which is "kvm" when a
+    trial sandbox boots on it and otherwise "ptrace" (logged once per process)."""
+    if requested not in PLATFORMS:
+        raise ValueError(f"sandbox platform {requested!r} is unknown; choose one of {PLATFORMS}")
+    if requested != "auto":
+        return requested
+    key = (runsc, requested)
+    if key not in _chosen:
+        why_not = _kvm_precondition() or _kvm_boots(runsc)
+        _chosen[key] = "ptrace" if why_not else "kvm"
+        if why_not:
+            log.warning("sandbox platform: ptrace (KVM unusable: %s)", why_not)
+        else:
+            log.info("sandbox platform: kvm")
+    return _chosen[key]
 
 
 def server_arguments(python: str) -> list[str]:

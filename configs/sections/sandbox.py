@@ -5,7 +5,8 @@ Read by `sandbox.executor.SandboxExecutor.from_config(config.sandbox)`.
   backend             "gvisor" (default, runsc) or "rlimits" (no isolation; warns loudly)
   workers             long-lived sandboxes in parallel; 0 means one per CPU core
   recycle_after_jobs  a sandbox is replaced after this many jobs (and on any anomaly)
-  platform            runsc platform ("ptrace" works without KVM)
+  platform            runsc platform: "auto" (KVM where a trial sandbox boots on it, else
+                      ptrace, with a log line), "kvm" or "ptrace" (works without KVM)
   python              interpreter inside the sandbox (must live under /usr)
   tmpfs_mb            size of the sandbox's writable /tmp
   sandbox_memory_mb   memory of one whole sandbox (gVisor's sentry, every process, the
@@ -24,7 +25,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.backend = "gvisor"
     config.workers = 0
     config.recycle_after_jobs = 500
-    config.platform = "ptrace"
+    config.platform = "auto"
     config.python = "/usr/bin/python3"
     config.tmpfs_mb = 256
     config.sandbox_memory_mb = 2048

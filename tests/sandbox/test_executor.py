@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import select
 
 import pytest
 
@@ -156,6 +157,11 @@ def test_sandboxes_are_recycled_and_recover_from_a_dead_sandbox():
         assert all(v.passed for v in ex.run([function_job(ADD, [((1, 2), 3)])] * 5))
         assert worker.starts == 3  # 5 jobs, a fresh sandbox after every 2
         worker.process.kill()  # the sandbox dies under the executor's feet
+        # runsc's sandbox outlives its `runsc run` parent for a moment; the next job must
+        # find it gone (end of its output), not race it (then the job would have been
+        # delivered to a dying sandbox and, by design, not retried).
+        ready, _, _ = select.select([worker.process.stdout], [], [], 30)
+        assert ready and worker.process.stdout.read() == b""
         verdict = ex.run([function_job(ADD, [((1, 2), 3)])])[0]
         assert verdict.passed and worker.starts == 4
     assert ex.containers() == []
@@ -183,3 +189,69 @@ def test_a_huge_return_value_is_an_output_limit(executor):
     small, huge = executor.run([function_job(code, [((10, 0), "x" * 10)]),
                                 function_job(code, [((10 ** 6, 0), "")])])
     assert small.status == "passed" and huge.status == "output_limit"
+
+
+def test_a_call_that_ends_the_callee_costs_only_that_call(executor):
+    # A job's calls go to the callee in one batch; the call that kills it is a crash and
+    # the calls after it run in a fresh callee.
+    code = ("import os\n"
+            "def add(a, b):\n"
+            "    if a == 0:\n"
+            "        os._exit(3)\n"
+            "    return a + b\n")
+    verdict = executor.run([function_job(code, [((1, 1), 2), ((0, 0), 0), ((2, 2), 4),
+                                                ((3, 3), 6)])])[0]
+    assert (verdict.status, verdict.tests_passed, verdict.tests_total) == ("runtime_error", 3, 4)
+    outcomes = executor.reference(code, ["add"], [(1, 1), (0, 0), (2, 2)])
+    assert [outcome["add"].value for outcome in (outcomes[0], outcomes[2])] == [2, 4]
+    assert outcomes[1]["add"].error_type == "Crash"
+
+
+def test_the_harness_serves_clean_jobs_and_is_replaced_after_an_anomaly():
+    # The callee's parent is the harness: the same pid across clean jobs, a new one after
+    # a job that timed out; nothing a candidate leaves in its process reaches the next.
+    parent = ("import builtins, os\n"
+              "def add(a, b):\n"
+              "    seen = getattr(builtins, 'MARK', None)\n"
+              "    builtins.MARK = 'left by an earlier job'\n"
+              "    return [os.getppid(), seen]\n")
+    hang = "def add(a, b):\n    while True:\n        pass\n"
+    limits = dataclasses.replace(FAST_LIMITS, wall_time_per_test_s=0.5)
+    with SandboxExecutor(workers=1, limits=limits) as ex:
+        def harness_pid():
+            [outcome] = ex.reference(parent, ["add"], [(1, 2)])
+            value = outcome["add"].value
+            assert value[1] is None  # a fresh callee every job
+            return value[0]
+
+        first, second = harness_pid(), harness_pid()
+        assert first == second
+        assert ex.run([function_job(hang, [((1, 2), 3)], limits)])[0].status == "timeout"
+        third = harness_pid()
+        assert third != first
+        assert harness_pid() == third
+
+
+def test_signals_from_candidate_processes_cannot_reach_the_next_job():
+    # A candidate's background process bombards the (reused) harness with signals until
+    # the sweep kills it: the harness ignores them, the job is graded, the next job and
+    # the harness are unaffected.
+    bomber = ("import os, signal\n"
+              "def add(a, b):\n"
+              "    harness = os.getppid()\n"
+              "    if os.fork() == 0:\n"
+              "        while True:\n"
+              "            for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP,\n"
+              "                           signal.SIGUSR1, signal.SIGALRM, signal.SIGTSTP):\n"
+              "                try:\n"
+              "                    os.kill(harness, number)\n"
+              "                except OSError:\n"
+              "                    pass\n"
+              "    return [harness, a + b]\n")
+    with SandboxExecutor(workers=1, limits=FAST_LIMITS) as ex:
+        first = ex.reference(bomber, ["add"], [(1, 2), (3, 4)])
+        assert [outcome["add"].value[1] for outcome in first] == [3, 7]
+        second = ex.reference(bomber, ["add"], [(5, 6)])
+        assert second[0]["add"].value[1] == 11
+        assert second[0]["add"].value[0] == first[0]["add"].value[0]  # the same harness
+        assert ex.run([function_job(ADD, [((1, 2), 3)])])[0].passed
