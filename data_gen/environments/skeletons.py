@@ -31,8 +31,8 @@ LITERAL = (r"(?:-?[0-9][0-9._eE+-]*|'[^'\n`\\]*'|\"[^\"\n`\\]*\"|True|False|None
 """One argument literal, loosely: a number, a quoted string, True/False/None, or a bracketed
 container nested at most two deep with free contents (the host's literal_eval decides)."""
 
-MESSAGE_LINE = r"[^`\n.]{1,}\."
-"""The hint: one sentence, ended by its first full stop (so a rambling message cannot run on)."""
+MESSAGE_LINE = r"[^`\n.]+\.?"
+"""The hint: one line, ended by its first full stop at the latest (a rambling message cannot run on)."""
 
 _REST = r"[^`\n]*"
 _LINE = (rf"(?:[ \t]{_REST}|def {_REST}|class {_REST}|import {_REST}|from {_REST}|@{_REST}|#{_REST}"
