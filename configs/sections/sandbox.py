@@ -45,7 +45,7 @@ def validate(section: ml_collections.ConfigDict, name: str = "sandbox") -> None:
     one_of(f"{name}.backend", section.backend, ("gvisor", "rlimits"))
     at_least(f"{name}.workers", section.workers, 0)
     at_least(f"{name}.recycle_after_jobs", section.recycle_after_jobs, 1)
-    one_of(f"{name}.platform", section.platform, ("ptrace", "systrap", "kvm"))
+    one_of(f"{name}.platform", section.platform, ("auto", "ptrace", "systrap", "kvm"))
     require(str(section.python).startswith("/usr/"), f"{name}.python", section.python,
             "the sandbox sees only /usr: give an interpreter under /usr")
     at_least(f"{name}.tmpfs_mb", section.tmpfs_mb, 1)
