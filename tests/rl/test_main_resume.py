@@ -48,7 +48,7 @@ def job(tmp_path, monkeypatch):
     monkeypatch.setattr(rl.generation.in_process, "InProcessGenerator", lambda *args, **kwargs: None)
     monkeypatch.setattr(rl.train, "train", train)
     monkeypatch.setattr(rl.main_report, "write_main_report",
-                        lambda output_dir, dataset_dir, before, after, *rest: {"before": before["metadata"]["label"],
+                        lambda output_dir, dataset_dir, before, after, *rest, **figures: {"before": before["metadata"]["label"],
                                                                                "after": after["metadata"]["label"]})
     config = get_config("smoke")
     config.output_dir = str(tmp_path / "run")
