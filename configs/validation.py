@@ -54,6 +54,7 @@ VALIDATORS = {
     "train": "configs.sections.train:validate_train",
     "mesh": "configs.sections.train:validate_mesh",
     "grpo": "configs.sections.grpo:validate",
+    "data_gen": "configs.sections.data_gen:validate",     # before curriculum, whose pass_rate_range may follow it
     "curriculum": "configs.sections.curriculum:validate",
     "checkpoint": "configs.sections.checkpoint:validate",
     "sandbox": "configs.sections.sandbox:validate",
@@ -62,7 +63,6 @@ VALIDATORS = {
     "teacher": "configs.sections.teacher:validate",
     "student": "configs.sections.teacher:validate",
     "policy": "configs.sections.teacher:validate",
-    "data_gen": "configs.sections.data_gen:validate",
     "eval": "configs.sections.eval:validate",
     "main": "configs.default:validate_main",
 }

@@ -159,7 +159,7 @@ def test_generate_gives_the_command_that_installs_a_missing_pack(tmp_path):
 
 def test_the_main_job_quotes_the_teacher_servers_own_error(tmp_path):
     completed = _run("rl.main", "--config=configs/default.py:smoke", f"--config.output_dir={tmp_path}",
-                     "--config.main.serve_config=configs/nope.py")
+                     "--config.teacher.backend=jetstream", "--config.main.serve_config=configs/nope.py")
     assert completed.returncode == 2, completed.stderr[-3000:]
     last = completed.stderr.strip().splitlines()[-1]
     assert last == ("python -m rl.main: error: the JetStream teacher server exited with code 2 before serving: "

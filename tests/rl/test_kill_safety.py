@@ -108,6 +108,7 @@ def write_states(directory: str) -> None:
         while state is None or state["n"] < STATES - 1:
             state = _next_state(state)
             write_json_atomic(path, state)
+            time.sleep(0.003)   # paced, so a kill in the test's window lands mid-run even on a fast machine
             if first:
                 open(os.path.join(directory, "ready"), "w").close()
                 first = False
@@ -181,6 +182,7 @@ def save_checkpoints(directory: str) -> None:
             step += 1
             params = _advance(params, step)
             checkpointer.save(step, _train_state(step, params), rng, {"step": step})
+            time.sleep(0.2)   # paced, so a kill in the test's window lands mid-run even on a fast machine
             if first:
                 open(directory + ".ready", "w").close()
                 first = False

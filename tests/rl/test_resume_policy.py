@@ -114,9 +114,12 @@ def test_main_job_never_with_overwrite_moves_the_previous_training_aside(tmp_pat
 
 def test_the_train_command_prints_one_line_for_a_missing_checkpoint(tmp_path):
     missing = tmp_path / "run" / "checkpoints"
+    data = tmp_path / "problems.jsonl"   # the data check comes first; any existing file passes it
+    data.write_text("{}\n")
     done = subprocess.run(
         [sys.executable, "-m", "rl.train", "--config=configs/train.py",
-         f"--config.output_dir={tmp_path / 'run'}", "--config.checkpoint.resume=must"],
+         f"--config.output_dir={tmp_path / 'run'}", "--config.checkpoint.resume=must",
+         f"--config.curriculum.data_files=('{data}',)"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
