@@ -54,8 +54,13 @@ class OutputSkeleton:
 
     def head_regex(self) -> str:
         """The python block with the required definitions; the reply's first part."""
-        defs = "".join(rf"(?:{_LINE})*def {re.escape(name)}\({_REST}\n" for name in self.functions)
+        defs = "".join(rf"(?:{_LINE})*def {re.escape(name)}\({self._first_parameter(name)}{_REST}\n"
+                       for name in self.functions)
         return rf"```python\n{defs}(?:{_LINE})*```\n"
+
+    def _first_parameter(self, name: str) -> str:
+        """The input function takes at least one parameter (an f() has no input to give)."""
+        return r"[A-Za-z_*]" if name == self.input_function else ""
 
     def tail_regex(self, arity: Optional[int]) -> str:
         """The input blocks (one literal per parameter; any number of literals, at least one,

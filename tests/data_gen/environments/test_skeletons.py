@@ -65,6 +65,10 @@ def test_head_requires_each_function_in_order():
     ok = "```python\ndef f(x):\n    return x\n\ndef pre_test_f(x):\n    return True\n\ndef test_f(x):\n    return 1\n```\n"
     assert re.fullmatch(fuzzing.head_regex(), ok)
     assert not re.fullmatch(fuzzing.head_regex(), ok.replace("def test_f", "def check"))
+    assert not re.fullmatch(fuzzing.head_regex(), ok.replace("def pre_test_f(x)", "def pre_test_f()"))
+    deduction = make_environment("deduction").skeleton
+    assert not re.fullmatch(deduction.head_regex(), "```python\ndef f():\n    return 3\n```\n")
+    assert re.fullmatch(deduction.head_regex(), "```python\ndef f(*xs):\n    return 3\n```\n")
     assert fuzzing.arity_of(ok) == 1
     assert OutputSkeleton().arity_of("```python\ndef f(a, b, c=1):\n    pass\n```\n") == 2
     assert OutputSkeleton().arity_of("```python\ndef f(*xs):\n    pass\n```\n") is None
