@@ -13,7 +13,7 @@ from typing import Sequence
 
 from data_gen.environments import GradingItem, grade, grade_async
 from data_gen.environments.base import Environment
-from data_gen.sampling import Sampling
+from data_gen.sampling import Sampling, stable_seed
 from data_gen.records import Problem
 from rl.generation.types import GenerationRequest, GenerationResult
 
@@ -37,14 +37,9 @@ def grading_items(environment: Environment, problem: Problem, result: Generation
     return [GradingItem(environment, problem, text) for text in _checked_texts(result, attempts, problem)]
 
 
-def grade_attempts(environment: Environment, problem: Problem, result: GenerationResult, attempts: int,
-                   executor) -> list[int]:
-    """Binary rewards of the attempts in `result` (exactly `attempts` of them)."""
-    return [r.reward for r in grade(grading_items(environment, problem, result, attempts), executor)]
-
-
 async def grade_attempts_async(environment: Environment, problem: Problem, result: GenerationResult,
                                attempts: int, executor) -> tuple[list[str], list]:
+    """The texts of exactly `attempts` attempts in `result` and their rewards."""
     items = grading_items(environment, problem, result, attempts)
     return [item.answer_text for item in items], await grade_async(items, executor)
 
@@ -54,8 +49,6 @@ def pass_rates(generator, problems: Sequence[Problem], environments, executor, s
     """{problem id: fraction of `attempts` fresh attempts that pass}, one batched generate call."""
     if not problems:
         return {}
-    from data_gen.sampling import stable_seed
-
     requests = [attempt_request(environments[p.environment], p, sampling, attempts, stable_seed(str(seed), p.id))
                 for p in problems]
     results = generator.generate(requests)
