@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional, Sequence
 
-from rl.registry import Registry
+from configs.registry import Registry
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from rl.registry import Registry
+from configs.registry import Registry
 from curriculum import phase_tables
 from curriculum.bands import band_family
 from curriculum.phase_tables import PhaseTable

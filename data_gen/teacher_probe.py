@@ -82,9 +82,19 @@ async def _complete_all(teacher, requests, environment, constrained: bool):
     return await asyncio.gather(*(one(request) for request in requests))
 
 
+def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval (95% by default) of a binomial proportion; (0, 1) for no trials."""
+    if trials <= 0:
+        return 0.0, 1.0
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * ((p * (1 - p) / trials + z * z / (4 * trials * trials)) ** 0.5) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def main(config) -> None:
     results = probe(config)
-    from rl.evaluation.intervals import wilson_interval
 
     print(f"teacher {config.teacher.model}, prompts {config.environments.prompt_version}, constrained "
           f"{bool(config.teacher.get('constrained', False))}, response prefix "

@@ -26,7 +26,7 @@ from data_gen.environments.fuzzing import FuzzingEnvironment
 from data_gen.environments.grading import GradingItem, grade, grade_async, reward
 from data_gen.environments.induction import InductionEnvironment
 from data_gen.environments.validation import validate, validate_async, validate_many
-from rl.registry import Registry
+from configs.registry import Registry
 
 ENVIRONMENT_REGISTRY: Registry = Registry("environment")
 for _environment in (InductionEnvironment, DeductionEnvironment, AbductionEnvironment, FuzzingEnvironment,

@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional, Protocol, Sequence
 import ml_collections
 
 from rl.generation.types import Message
-from rl.registry import Registry
+from configs.registry import Registry
 from sandbox.types import Job, Verdict
 
 ALL_SPLIT = "all"

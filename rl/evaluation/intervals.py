@@ -46,13 +46,3 @@ def bootstrap_interval(
     low, high = np.quantile(means, [tail, 1.0 - tail])
     return Interval(mean=float(values.mean()), low=float(low), high=float(high), confidence=confidence)
 
-
-def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
-    """The Wilson score interval (95% by default) of a binomial proportion; (0, 1) for no trials."""
-    if trials <= 0:
-        return 0.0, 1.0
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * ((p * (1 - p) / trials + z * z / (4 * trials * trials)) ** 0.5) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)

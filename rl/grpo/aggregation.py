@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
-from rl.registry import Registry
+from configs.registry import Registry
 
 LOSS_AGGREGATIONS: Registry = Registry("loss aggregation")
 

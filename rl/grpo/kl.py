@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from rl.registry import Registry
+from configs.registry import Registry
 
 KL_ESTIMATORS: Registry = Registry("KL estimator")
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
-from rl.registry import Registry
+from configs.registry import Registry
 
 POLICY_LOSSES: Registry = Registry("policy loss")
 

@@ -1,6 +1,6 @@
 """Input-pipeline throughput: prompts per second rendered, tokenized and batched, per host.
 
-    python -m curriculum.bench [--tokenizer_dir DIR] [--problems 20000] [--steps 40]
+    python -m rl.input_pipeline_bench [--tokenizer_dir DIR] [--problems 20000] [--steps 40]
 
 Writes synthetic induction-style problems to a temporary JSONL shard, then times both
 input paths over `--steps` steps of `--prompts_per_step` prompts with the Qwen2.5-Coder
@@ -9,6 +9,9 @@ timed apart. The comparison line states what the Qwen3-8B TPU run would consume 
 under the assumptions given by the flags. Defaults: 256 prompts per step (G=8, so 2,048
 rollouts), a v5p-64 slice (8 hosts of 4 chips), 60 s per step (about 8M generated tokens
 at ~4K tokens per completion); dynamic-sampling refills at most triple that demand.
+
+It lives in rl, not curriculum: like the trainer, it joins the curriculum's input pipeline
+to the model's tokenizer (rl.loaders), and curriculum imports nothing of rl.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Data-generation throughput of the in-process generator on this machine, before and after
 in the same run:
 
-    python -m rl.generation.throughput_bench [--model qwen2.5-coder-0.5b-instruct] [--new-tokens 64]
+    python -m data_gen.throughput_bench [--model qwen2.5-coder-0.5b-instruct] [--new-tokens 64]
 
 - teacher calls: K concurrent chat requests answered one at a time (each its own prefill and
   decode loop at batch 1: the old behaviour) versus batched as they arrive (`agenerate`);

@@ -1,5 +1,10 @@
 """One registry mechanism for every swappable pure function chosen by name in a config
-(advantage estimators, policy losses, reward shaping, curriculum schedules)."""
+(advantage estimators, policy losses, reward shaping, curriculum schedules, environments,
+benchmarks).
+
+It lives beside the configs because a registry is the table a config's names are looked up
+in, and `configs` is the one package every layer above the sandbox may import (it imports
+nothing of the project); curriculum and data_gen use it without importing rl."""
 from __future__ import annotations
 
 from typing import Callable, Generic, Iterator, TypeVar
