@@ -36,7 +36,7 @@ class Rollout:
     texts: list[str]
     rewards: Optional[np.ndarray] = None
     reward_reasons: Optional[list[str]] = None
-    well_formed: Optional[np.ndarray] = None
+    well_formed: Optional[np.ndarray] = None   # per row: False for an answer in FORMAT_ERRORS (format penalty)
 
     @property
     def size(self) -> int:
@@ -74,8 +74,7 @@ def grade_rollout(rollout: Rollout, environments, executor) -> Rollout:
     results = grade(items, executor)
     rollout.rewards = np.array([r.reward for r in results], np.float32)
     rollout.reward_reasons = [r.reason for r in results]
-    parse_failures = ("empty answer", "not a literal", "no python code")
-    rollout.well_formed = np.array([not any(r.reason.startswith(p) for p in parse_failures) for r in results])
+    rollout.well_formed = np.array([r.well_formed for r in results])  # the parse outcome, not the message text
     return rollout
 
 

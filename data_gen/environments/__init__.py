@@ -18,8 +18,9 @@ from typing import Optional
 import ml_collections
 
 from data_gen.environments.abduction import AbductionEnvironment
-from data_gen.environments.base import (TURN_KINDS, Environment, Instance, ParsedAnswer, ProblemProvenance,
-                                        Rejection, RewardPlan, RewardResult, SyntheticEnvironment, TeacherContext)
+from data_gen.environments.base import (FORMAT_ERRORS, TURN_KINDS, AnswerFailure, Environment, Instance, ParsedAnswer,
+                                        ProblemProvenance, Rejection, RewardPlan, RewardResult, SyntheticEnvironment,
+                                        TeacherContext)
 from data_gen.environments.contest import ContestEnvironment
 from data_gen.environments.deduction import DeductionEnvironment
 from data_gen.environments.fuzzing import FuzzingEnvironment
@@ -45,8 +46,9 @@ def synthetic_environment_names() -> tuple[str, ...]:
 
 
 __all__ = [
-    "ENVIRONMENT_REGISTRY", "TURN_KINDS", "Environment", "GradingItem", "Instance", "ParsedAnswer",
-    "ProblemProvenance", "Rejection", "RewardPlan", "RewardResult", "SyntheticEnvironment", "TeacherContext",
+    "ENVIRONMENT_REGISTRY", "FORMAT_ERRORS", "TURN_KINDS", "AnswerFailure", "Environment", "GradingItem", "Instance",
+    "ParsedAnswer", "ProblemProvenance", "Rejection", "RewardPlan", "RewardResult", "SyntheticEnvironment",
+    "TeacherContext",
     "grade", "grade_async", "make_environment", "reward", "synthetic_environment_names", "validate",
     "validate_async", "validate_many",
 ]

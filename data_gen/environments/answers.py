@@ -15,7 +15,7 @@ import re
 from typing import Optional
 
 from data_gen.environments import literals, model_text
-from data_gen.environments.base import ParsedAnswer
+from data_gen.environments.base import AnswerFailure, ParsedAnswer
 from data_gen.environments.teacher_output import split_fenced, strip_wrappers
 
 MAX_ANSWER_CHARS = 50_000
@@ -33,9 +33,9 @@ def _answer_body(text: str) -> str:
 def extract_code(text: str, max_chars: int = MAX_ANSWER_CHARS) -> ParsedAnswer:
     """The program in an answer: the last python (or unlabelled) block that parses."""
     if not isinstance(text, str) or not text.strip():
-        return ParsedAnswer(error="empty answer")
+        return ParsedAnswer.failed(AnswerFailure.EMPTY, "empty answer")
     if len(text) > max_chars:
-        return ParsedAnswer(error=f"answer longer than {max_chars} characters")
+        return ParsedAnswer.failed(AnswerFailure.TOO_LONG, f"answer longer than {max_chars} characters")
     body = _answer_body(text)
     blocks, _ = split_fenced(body)
     candidates = [b.text for b in blocks if b.label.lower() in _CODE_LABELS or b.kind == "code"]
@@ -46,7 +46,7 @@ def extract_code(text: str, max_chars: int = MAX_ANSWER_CHARS) -> ParsedAnswer:
                 if any(isinstance(node, (ast.FunctionDef, ast.ClassDef)) for node in tree.body)]
     chosen = defining or [source for source, _ in parsed]  # a trailing usage example is not the answer
     if not chosen:
-        return ParsedAnswer(error="no python code block that parses")
+        return ParsedAnswer.failed(AnswerFailure.NO_CODE, "no python code block that parses")
     return ParsedAnswer(value=chosen[-1].strip("\n") + "\n")
 
 
@@ -76,16 +76,16 @@ def extract_value(text: str, labels: tuple[str, ...] = ("output", "answer"),
                   max_chars: int = literals.MAX_LITERAL_CHARS) -> ParsedAnswer:
     """One literal value (deduction's predicted output)."""
     if not isinstance(text, str) or not text.strip():
-        return ParsedAnswer(error="empty answer")
+        return ParsedAnswer.failed(AnswerFailure.EMPTY, "empty answer")
     if len(text) > MAX_ANSWER_CHARS:
-        return ParsedAnswer(error=f"answer longer than {MAX_ANSWER_CHARS} characters")
+        return ParsedAnswer.failed(AnswerFailure.TOO_LONG, f"answer longer than {MAX_ANSWER_CHARS} characters")
     error: Optional[str] = None
     for candidate in _literal_candidates(text, labels):
         try:
             return ParsedAnswer(value=literals.parse_literal(candidate, max_chars))
         except literals.LiteralError as failure:
             error = error or str(failure)
-    return ParsedAnswer(error=f"not a literal: {error or 'no answer found'}")
+    return ParsedAnswer.failed(AnswerFailure.NOT_A_LITERAL, f"not a literal: {error or 'no answer found'}")
 
 
 def extract_arguments(text: str, signature: Optional[literals.Signature], function_name: str = "f",
@@ -93,16 +93,16 @@ def extract_arguments(text: str, signature: Optional[literals.Signature], functi
                       max_chars: int = literals.MAX_LITERAL_CHARS) -> ParsedAnswer:
     """One argument tuple (abduction's and fuzzing's input), read against the signature."""
     if not isinstance(text, str) or not text.strip():
-        return ParsedAnswer(error="empty answer")
+        return ParsedAnswer.failed(AnswerFailure.EMPTY, "empty answer")
     if len(text) > MAX_ANSWER_CHARS:
-        return ParsedAnswer(error=f"answer longer than {MAX_ANSWER_CHARS} characters")
+        return ParsedAnswer.failed(AnswerFailure.TOO_LONG, f"answer longer than {MAX_ANSWER_CHARS} characters")
     error: Optional[str] = None
     for candidate in _literal_candidates(text, labels):
         try:
             return ParsedAnswer(value=literals.parse_arguments(candidate, signature, function_name, max_chars))
         except literals.LiteralError as failure:
             error = error or str(failure)
-    return ParsedAnswer(error=f"not a literal input: {error or 'no answer found'}")
+    return ParsedAnswer.failed(AnswerFailure.NOT_A_LITERAL, f"not a literal input: {error or 'no answer found'}")
 
 
 def function_signature(code: str, name: str) -> Optional[literals.Signature]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import enum
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from data_gen.records import Problem, StudentStats
@@ -71,25 +72,56 @@ class TeacherContext:
     student: Optional[StudentStats] = None
 
 
+class AnswerFailure(enum.Enum):
+    """Why a policy answer could not be read (reward 0, nothing runs). Code that acts on
+    unreadable answers (the trainer's format penalty) reads this, never the message text."""
+
+    EMPTY = "empty"                  # no text
+    TOO_LONG = "too_long"            # over the answer length cap
+    NO_CODE = "no_code"              # no python block that parses (program answers)
+    NOT_A_LITERAL = "not_a_literal"  # no candidate reads as the literal(s) asked for
+
+
+FORMAT_ERRORS = frozenset({AnswerFailure.EMPTY, AnswerFailure.NO_CODE, AnswerFailure.NOT_A_LITERAL})
+"""The failures the format penalty applies to. An answer over the length cap is not one:
+the message matching this replaces never counted it, and rewards stay as they were."""
+
+
 @dataclasses.dataclass(frozen=True)
 class ParsedAnswer:
-    """A policy answer after parsing: `value` is the literal (an argument tuple for
-    input-answers) or the code; `error` says why it could not be parsed (reward 0)."""
+    """A policy answer after parsing: well formed (`value` is the literal, an argument
+    tuple for input-answers, or the code) or not (`failure` says why, `error` in words)."""
 
     value: Any = None
     error: Optional[str] = None
+    failure: Optional[AnswerFailure] = None
+
+    def __post_init__(self):
+        if (self.error is None) != (self.failure is None):
+            raise ValueError("a ParsedAnswer that failed has both a failure code and an error message")
+
+    @classmethod
+    def failed(cls, failure: AnswerFailure, error: str) -> "ParsedAnswer":
+        return cls(error=error, failure=failure)
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.failure is None
 
 
 @dataclasses.dataclass(frozen=True)
 class RewardResult:
-    """A binary reward and a short reason ("passed", "not a literal", "wrong_answer: ...")."""
+    """A binary reward and a short reason ("passed", "not a literal", "wrong_answer: ...");
+    `failure` is set when the answer could not be parsed."""
 
     reward: int
     reason: str
+    failure: Optional[AnswerFailure] = None
+
+    @property
+    def well_formed(self) -> bool:
+        """False only for the parse failures the format penalty applies to (FORMAT_ERRORS)."""
+        return self.failure not in FORMAT_ERRORS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,7 +189,7 @@ class Environment(abc.ABC):
     def plan_reward_for_text(self, problem: Problem, text: str) -> RewardPlan:
         answer = self.parse_answer(problem, text)
         if not answer.ok:
-            return RewardPlan(decided=RewardResult(0, answer.error or "unparsable answer"))
+            return RewardPlan(decided=RewardResult(0, answer.error, answer.failure))
         return self.plan_reward(problem, answer)
 
 

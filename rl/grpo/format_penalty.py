@@ -1,5 +1,7 @@
 """Optional format penalty: a completion the environment could not parse (no code block,
 no literal) loses `penalty` from its binary reward, so 'wrong' and 'unreadable' differ.
+`well_formed` comes from the parse outcome's failure code (`data_gen.environments.base.
+AnswerFailure`, `RewardResult.well_formed`), never from the text of its message.
 The paper uses plain binary rewards (penalty 0, the default)."""
 from __future__ import annotations
 
