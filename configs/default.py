@@ -22,6 +22,7 @@ from configs import train as train_config
 from configs.sections.data_gen import get_data_gen_config
 from configs.sections.eval import get_eval_config
 from configs.sections.teacher import get_student_config, get_teacher_config
+from configs.validation import require
 
 
 def main_section() -> ml_collections.ConfigDict:
@@ -96,8 +97,6 @@ def get_config(size: str = "") -> ml_collections.ConfigDict:
 
 def validate_main(section: ml_collections.ConfigDict, name: str = "main") -> None:
     """The `main` section (main_section above)."""
-    from configs.validation import require
-
     require(section.serve_start_timeout_s > 0, f"{name}.serve_start_timeout_s", section.serve_start_timeout_s,
             "out of range, it must be > 0")
     require(section.eval_attempts >= 1, f"{name}.eval_attempts", section.eval_attempts, "out of range, it must be >= 1")

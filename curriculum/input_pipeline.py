@@ -9,6 +9,7 @@ from typing import Callable, Optional
 
 from curriculum.catalog import Catalog
 from curriculum.iterator_state import CurriculumIteratorBase
+from curriculum.pipeline_python import PythonCurriculumIterator
 from curriculum.prompts import ChatMessages, PromptEncoder, Tokenizer, statement_as_user_message
 from curriculum.sampler import ScheduleSampler
 from curriculum.schedules import build_schedule
@@ -24,7 +25,7 @@ def load_catalog(settings: CurriculumSettings) -> Catalog:
     problem_paths = resolve_shards(settings.data_files)
     chain_paths = resolve_shards(settings.chain_files) if settings.chain_files else ()
     if settings.backend == "tf":
-        from curriculum.shard_files_tf import read_shard_texts_tf
+        from curriculum.shard_files_tf import read_shard_texts_tf  # TensorFlow: GPU hosts have none (backend='python')
         texts = read_shard_texts_tf(problem_paths)
     else:
         texts = read_shard_texts(problem_paths)
@@ -60,7 +61,6 @@ def build_iterator(settings: CurriculumSettings, tokenizer: Tokenizer, render_ch
     encoder = PromptEncoder(tokenizer, render_chat, prompt_messages, settings.max_prompt_tokens,
                             settings.bucket_boundaries, pad_id)
     if settings.backend == "tf":
-        from curriculum.pipeline_tf import TFCurriculumIterator
+        from curriculum.pipeline_tf import TFCurriculumIterator  # TensorFlow: GPU hosts have none (backend='python')
         return TFCurriculumIterator(sampler, encoder, host_index, host_count, state)
-    from curriculum.pipeline_python import PythonCurriculumIterator
     return PythonCurriculumIterator(sampler, encoder, host_index, host_count, state)

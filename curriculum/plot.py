@@ -32,9 +32,9 @@ def schedule_weights(settings: CurriculumSettings, points: int = 400) -> tuple[n
 
 
 def plot_schedule(settings: CurriculumSettings, out_path: str) -> None:
-    import matplotlib
+    import matplotlib  # lazy: matplotlib.use("Agg") at import would switch a notebook's backend
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: only after use("Agg")
 
     steps, weights, names = schedule_weights(settings)
     schedule = build_schedule(settings)

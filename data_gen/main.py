@@ -11,10 +11,18 @@ from __future__ import annotations
 import json
 import os
 
+from configs.sections.data_gen import SEED_SOURCES
+from data_gen import contamination, report
+from data_gen import seeds as seeds_lib
+from data_gen.environments import make_environment
+from data_gen.pipeline import DataGenPipeline
+from data_gen.sampling import Sampling
+from rl.cli import run_with_config
+from rl.generation.factory import make_text_generator
+from sandbox.executor import SandboxExecutor
+
 
 def make_seeds(section):
-    from data_gen import seeds as seeds_lib
-
     common = dict(min_lines=int(section.seed_min_lines), max_lines=int(section.seed_max_lines))
     source = str(section.seed_source)
     if source == "stdlib":
@@ -29,8 +37,6 @@ def make_seeds(section):
         found = seeds_lib.solution_seeds_from_jsonl(section.seed_path, field=section.seed_field or "solution",
                                                     limit=int(section.num_seeds))
     else:
-        from configs.sections.data_gen import SEED_SOURCES
-
         raise ValueError(f"data_gen.seed_source {source!r} is unknown; choose one of {', '.join(SEED_SOURCES)}")
     return seeds_lib.shard_for_host(found, int(section.host_index), int(section.host_count))
 
@@ -38,8 +44,6 @@ def make_seeds(section):
 def make_clients(teacher_section, student_section, teacher=None):
     """The teacher and student clients; one in-process model serves both roles when they
     name the same model (sampling settings travel with each request)."""
-    from rl.generation.factory import make_text_generator
-
     teacher = teacher or make_text_generator(teacher_section)
     same_model = (teacher_section.backend == student_section.backend == "in_process"
                   and teacher_section.model == student_section.model)
@@ -49,12 +53,6 @@ def make_clients(teacher_section, student_section, teacher=None):
 def run_data_gen(config, progress: bool = True) -> dict:
     """Run data generation for a full config (sections data_gen, teacher, student, sandbox,
     environments, output_dir); returns the report."""
-    from data_gen import contamination, report
-    from data_gen.environments import make_environment
-    from data_gen.pipeline import DataGenPipeline
-    from data_gen.sampling import Sampling
-    from sandbox.executor import SandboxExecutor
-
     section = config.data_gen
     output_dir = config.output_dir
     os.makedirs(output_dir, exist_ok=True)
@@ -85,8 +83,6 @@ def run_data_gen(config, progress: bool = True) -> dict:
 
 
 def main(config) -> None:
-    from data_gen import report
-
     summary = run_data_gen(config)
     ratio = summary.get("yield_ratio", {})
     print(f"report: {os.path.join(config.output_dir, 'report.md')}")
@@ -95,6 +91,4 @@ def main(config) -> None:
 
 
 if __name__ == "__main__":
-    from rl.cli import run_with_config
-
     run_with_config(main, "python -m data_gen.main --config=configs/data_gen.py [--config.data_gen.num_seeds=8 ...]")

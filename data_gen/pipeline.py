@@ -29,6 +29,7 @@ import time
 from typing import Mapping, Optional, Sequence
 
 import ml_collections
+from tqdm.auto import tqdm
 
 from data_gen import output_layout, turn_policy
 from data_gen.contamination import ContaminationIndex
@@ -386,8 +387,6 @@ class DataGenPipeline:
 
 
 def _progress_bar(total: int, enabled: bool):
-    from tqdm.auto import tqdm
-
     return tqdm(total=total, desc="families", unit="family", disable=not enabled, dynamic_ncols=True)
 
 

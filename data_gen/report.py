@@ -111,10 +111,10 @@ def arm_summary(records: output_layout.ArmRecords, band: tuple[float, float]) ->
 
 
 def _histograms(records: output_layout.ArmRecords, path: str, title: str) -> Optional[str]:
-    import matplotlib
+    import matplotlib  # lazy: matplotlib.use("Agg") at import would switch a notebook's backend
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: only after use("Agg")
 
     by_environment = collections.defaultdict(list)
     for problem in records.problems:

@@ -11,14 +11,18 @@ import logging
 import signal
 import sys
 
+import numpy as np
+
+from rl.cli import run_with_config
+from rl.jetstream.request_sampling import RequestSampling
+from rl.loaders.checkpoint import load_checkpoint
+from rl.models.hf_weights import model_from_hf_tensors
+
 
 def build_engine(config):
     """The ModelEngine described by a configs/serve.py config."""
-    from rl.jetstream.engine import ModelEngine
-    from rl.jetstream.request_sampling import RequestSampling
-    from rl.jetstream.tokenizer_adapter import JetStreamTokenizer
-    from rl.loaders.checkpoint import load_checkpoint
-    from rl.models.hf_weights import model_from_hf_tensors
+    from rl.jetstream.engine import ModelEngine  # lazy: google-jetstream pulls TensorFlow (~10 s); config errors first
+    from rl.jetstream.tokenizer_adapter import JetStreamTokenizer  # lazy: google-jetstream, as above
 
     checkpoint = load_checkpoint(config.model)
     if checkpoint.tokenizer is None:
@@ -37,8 +41,6 @@ def build_engine(config):
 
 def warm_up(engine) -> None:
     """Compile prefill (smallest bucket), insert and generate on a throwaway state."""
-    import numpy as np
-
     params = engine.load_params()
     prefix = engine.prefill(params=params, padded_tokens=np.zeros((16,), np.int32), true_length=1)
     state = engine.insert(prefix, engine.init_decode_state(), slot=0)
@@ -47,7 +49,7 @@ def warm_up(engine) -> None:
 
 
 def serve(config) -> None:
-    from rl.jetstream.server import JetStreamServer
+    from rl.jetstream.server import JetStreamServer  # google-jetstream (TensorFlow, ~10 s): only when serving
 
     # JetStream's orchestrator sets the root logger to DEBUG on import; restore ours.
     logging.getLogger().setLevel(config.log_level)
@@ -74,6 +76,4 @@ def main(config) -> None:
 
 
 if __name__ == "__main__":
-    from rl.cli import run_with_config
-
     run_with_config(main, "python -m data_gen.serve --config=configs/serve.py [--config.port=9000 ...]")

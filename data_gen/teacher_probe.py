@@ -17,19 +17,21 @@ import json
 import os
 import time
 
+from data_gen.environments import make_environment
+from data_gen.environments.base import ProblemProvenance, Rejection, TeacherContext
+from data_gen.environments.skeletons import generate_in_skeleton
+from data_gen.environments.validation import validate_many
+from data_gen.main import make_seeds
+from data_gen.pipeline import read_teacher_reply
+from data_gen.sampling import Sampling
+from rl.cli import run_with_config
+from rl.generation.factory import make_text_generator
+from sandbox.executor import SandboxExecutor
+
 
 def probe(config) -> dict:
     """Run the probe for a data_gen config; returns {environment: {"valid": n, "calls": n,
     "rejections": {reason: n}}}."""
-    from data_gen.environments import make_environment
-    from data_gen.environments.base import ProblemProvenance, Rejection, TeacherContext
-    from data_gen.environments.validation import validate_many
-    from data_gen.main import make_seeds
-    from rl.generation.factory import make_text_generator
-    from data_gen.pipeline import read_teacher_reply
-    from data_gen.sampling import Sampling
-    from sandbox.executor import SandboxExecutor
-
     section = config.data_gen
     seeds = make_seeds(section)
     teacher = make_text_generator(config.teacher)
@@ -72,8 +74,6 @@ def probe(config) -> dict:
 
 async def _complete_all(teacher, requests, environment, constrained: bool):
     """Every request at once (the in-process client batches what arrives together)."""
-    from data_gen.environments.skeletons import generate_in_skeleton
-
     async def one(request):
         if constrained:
             return await generate_in_skeleton(teacher, request, environment.skeleton)
@@ -108,7 +108,5 @@ def main(config) -> None:
 
 
 if __name__ == "__main__":
-    from rl.cli import run_with_config
-
     run_with_config(main, "python -m data_gen.teacher_probe --config=configs/data_gen.py "
                           "[--config.data_gen.num_seeds=16]")

@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import tempfile
 import time
 
+from data_gen.environments import make_environment
+from rl.generation.in_process import InProcessGenerator
 from rl.generation.types import GenerationRequest, Message
+from rl.sampling.sampler import Sampler
+from rl.sampling.token_automaton import ConstraintVocabulary, compile_regex
 
 _WORDS = ("parse the input list and return the sorted unique values with their counts as a dictionary "
           "keyed by value, skipping negative numbers and strings that do not parse").split()
@@ -40,11 +45,6 @@ def _best(function, repeats: int) -> float:
 
 
 def main() -> None:
-    from data_gen.environments import make_environment
-    from rl.generation.in_process import InProcessGenerator
-    from rl.sampling.sampler import Sampler
-    from rl.sampling.token_automaton import ConstraintVocabulary, compile_regex
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
     parser.add_argument("--dtype", default="bfloat16")
@@ -111,8 +111,6 @@ def main() -> None:
 
     vocabulary = ConstraintVocabulary.of(generator.tokenizer, sampler.logits_width)
     print("skeletons (states, table MiB, build s; built fresh, no cache):")
-    import tempfile
-
     with tempfile.TemporaryDirectory() as cache:
         for name in ("induction", "deduction", "abduction", "fuzzing"):
             skeleton = make_environment(name).skeleton

@@ -30,6 +30,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 from flax import nnx
 
+from rl.export import export_hf
 from rl.models.config import ModelConfig
 from rl.train_step import TrainState
 
@@ -181,6 +182,4 @@ class Checkpointer:
 def export_safetensors(params: nnx.State, config: ModelConfig, directory: str | os.PathLike) -> Path:
     """Write `params` as a Hugging Face directory (float32, no tokenizer): `rl.export.export_hf`,
     which also writes the tokenizer, other dtypes and shards."""
-    from rl.export import export_hf
-
     return export_hf(params, config, directory)

@@ -20,6 +20,7 @@ from absl import app, flags
 from ml_collections import config_dict, config_flags
 
 from configs.validation import ConfigError, validate_config
+from rl import preflight as preflight_lib
 
 FLAG_NAME = "config"
 EXIT_USAGE = 2
@@ -177,8 +178,6 @@ def run_with_config(main: Callable, usage: str, argv: Optional[Sequence[str]] = 
     """Parse and validate the config, check the machine (`rl.preflight.check_config`, then
     `preflight(config)` if given), and call `main(config)` under absl. Every `UsageError`
     (and `rl.preflight.SetupError`) ends the program with one line and exit code 2."""
-    from rl import preflight as preflight_lib
-
     argv = list(sys.argv if argv is None else argv)
     program = "python -m " + usage.split()[2] if usage.startswith("python -m ") else os.path.basename(argv[0])
     try:

@@ -22,7 +22,8 @@ from typing import Any, Mapping, Optional
 
 import jax
 import numpy as np
-from jax.sharding import NamedSharding
+from jax.experimental import multihost_utils
+from jax.sharding import NamedSharding, PartitionSpec
 
 COORDINATOR_VARIABLE = "JAX_COORDINATOR_ADDRESS"
 PROCESS_COUNT_VARIABLE = "JAX_NUM_PROCESSES"
@@ -107,8 +108,6 @@ def gather_objects(value: Any) -> list[Any]:
     """`value` (JSON-able) from every process, in process order."""
     if jax.process_count() == 1:
         return [value]
-    from jax.experimental import multihost_utils
-
     encoded = np.frombuffer(json.dumps(value).encode("utf-8"), np.uint8)
     lengths = np.asarray(multihost_utils.process_allgather(np.int64(encoded.size))).reshape(-1)
     padded = np.zeros(int(lengths.max()), np.uint8)
@@ -121,8 +120,6 @@ def gather_rows(local: np.ndarray) -> np.ndarray:
     """Concatenate every process's rows (same trailing shape) in process order."""
     if jax.process_count() == 1:
         return np.asarray(local)
-    from jax.experimental import multihost_utils
-
     return np.asarray(multihost_utils.process_allgather(np.asarray(local), tiled=True))
 
 
@@ -171,8 +168,6 @@ def place_on_mesh(tree: Any, shardings: Any) -> Any:
 
 def replicated_key(key: jax.Array, mesh) -> jax.Array:
     """A PRNG key held whole by every device of `mesh` (so orbax can save it from any process)."""
-    from jax.sharding import PartitionSpec
-
     data = place_on_mesh(np.asarray(jax.random.key_data(key)), NamedSharding(mesh, PartitionSpec()))
     return jax.random.wrap_key_data(data, impl=jax.random.key_impl(key))
 
@@ -181,6 +176,4 @@ def fetch_to_host(tree: Any) -> Any:
     """Every leaf as a full numpy array on every process (a collective: all processes call it)."""
     if jax.process_count() == 1:
         return jax.device_get(tree)
-    from jax.experimental import multihost_utils
-
     return multihost_utils.process_allgather(tree, tiled=True)

@@ -30,6 +30,7 @@ from rl.loaders.hf_directory import SHARD_INDEX, SINGLE_FILE, hf_config_dict
 from rl.loaders.safetensors_io import write_safetensors
 from rl.loaders.tokenizer import CHAT_TEMPLATE_FILE, GENERATION_CONFIG_FILE
 from rl.models.config import ModelConfig
+from rl.models.hf_weights import _expected   # the loader's (our path, HF name, HF shape, HF->ours) table
 
 EXPORT_DTYPES = {"float32": np.float32, "bfloat16": ml_dtypes.bfloat16, "float16": np.float16}
 DEFAULT_MAX_SHARD_BYTES = 2 << 30      # 2 GiB per safetensors file, as transformers' save_pretrained
@@ -45,8 +46,6 @@ def _to_hf_layout(ours: np.ndarray, hf_shape: tuple, convert) -> np.ndarray:
 
 def hf_tensors(params: nnx.State, config: ModelConfig, dtype: str = "float32") -> dict[str, np.ndarray]:
     """`params` (this model's layout) as Hugging Face named tensors in `dtype`."""
-    from rl.models.hf_weights import _expected   # the loader's (our path, HF name, HF shape, HF->ours) table
-
     if dtype not in EXPORT_DTYPES:
         raise ValueError(f"export dtype {dtype!r} is unknown; choose one of {', '.join(EXPORT_DTYPES)}")
     flat = {path: np.asarray(jax.device_get(variable.get_value()), dtype=np.float32)

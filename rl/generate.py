@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+from rl.generation.in_process import InProcessGenerator
 from rl.generation.types import GenerationRequest, Message
+from rl.loaders.errors import CheckpointError
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
@@ -50,9 +52,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("error: need --max-new-tokens >= 1, --temperature >= 0 and 0 < --top-p <= 1", file=sys.stderr)
         return 2
     request = build_request(args, args.prompt_file.read_text())
-
-    from rl.generation.in_process import InProcessGenerator
-    from rl.loaders.errors import CheckpointError
 
     started = time.perf_counter()
     try:

@@ -25,6 +25,7 @@ from data_gen.records import Problem, StudentStats
 from curriculum.catalog import Catalog
 from curriculum.input_pipeline import build_iterator, load_catalog
 from curriculum.settings import CurriculumSettings
+from rl.loaders.tokenizer import Tokenizer
 
 QWEN_PACK_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 
@@ -69,7 +70,6 @@ def main(argv=None) -> int:
     parser.add_argument("--qwen3_seconds_per_step", type=float, default=60.0)
     args = parser.parse_args(argv)
 
-    from rl.loaders.tokenizer import Tokenizer
     if not os.path.isfile(os.path.join(args.tokenizer_dir, "tokenizer.json")):
         print(f"error: no tokenizer.json in {args.tokenizer_dir}; convert the model pack first "
               "(rl.loaders.pack_cache.prepare_pack) or pass --tokenizer_dir", file=sys.stderr)
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
         results = {}
         for backend in ("python", "tf"):
             if backend == "tf":
-                import tensorflow  # noqa: F401  (imported before the clock starts: startup is not throughput)
+                import tensorflow  # noqa: F401  (lazy: only the tf backend needs it; imported before the clock starts)
             settings = CurriculumSettings(schedule=args.schedule, total_steps=10 * args.steps,
                                           prompts_per_step=args.prompts_per_step, data_files=(shard,),
                                           split="all", backend=backend, max_prompt_tokens=1024)

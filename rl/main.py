@@ -20,8 +20,28 @@ import sys
 import time
 from typing import Optional
 
+from data_gen import contamination, report
+from data_gen.environments import make_environment
+from data_gen.main import make_clients, make_seeds
+from data_gen.pipeline import DataGenPipeline
+from data_gen.sampling import Sampling
+from rl import distributed
+from rl.checkpointing import ResumePolicyError, apply_resume_policy, checkpoint_directory, complete_steps
+from rl.cli import run_with_config
+from rl.evaluation.benchmark import GradingResources
+from rl.evaluation.report import RESULTS_JSON, write_report
+from rl.evaluation.suite import run_suite
+from rl.evaluation.synthetic_change import PROBLEM_SETS, measure, paired_change, synthetic_problem_sets
+from rl.generation.factory import make_text_generator
+from rl.generation.in_process import InProcessGenerator
+from rl.main_report import write_main_report
+from rl.policy import load_policy
 from rl.preflight import ServerLog, server_start_error
+from rl.rollout import rollout_sampling
+from rl.sampling.sampler import Sampler
 from rl.state_files import OutputDirLock, read_json_or_none, write_json_atomic, write_text_atomic
+from rl.train import train
+from sandbox.executor import SandboxExecutor
 
 STAGES = ("data_generation", "evaluation_before", "training", "evaluation_after", "report")
 
@@ -85,13 +105,6 @@ def _chain_files(dataset_dir: str) -> tuple[str, ...]:
 
 def _data_generation(config, teacher, student, executor, progress: bool) -> str:
     """The dataset directory, generated (or resumed) unless one was given."""
-    from data_gen.environments import make_environment
-    from data_gen.main import make_seeds
-    from data_gen.pipeline import DataGenPipeline
-    from data_gen.sampling import Sampling
-    from data_gen import contamination, report
-    from rl.rollout import rollout_sampling
-
     if config.main.dataset_dir:
         if not _problem_files(str(config.main.dataset_dir)):
             raise ValueError(f"main.dataset_dir {config.main.dataset_dir!r} holds no multi_turn/problems-h*.jsonl")
@@ -109,9 +122,6 @@ def _data_generation(config, teacher, student, executor, progress: bool) -> str:
                                           threshold=float(section.contamination_threshold))
 
     def run(teacher_client):
-        from data_gen.main import make_clients
-        from rl.generation.factory import make_text_generator
-
         if student is not None:
             teacher_client, student_client = teacher_client or make_text_generator(config.teacher), student
         else:
@@ -140,12 +150,6 @@ def _data_generation(config, teacher, student, executor, progress: bool) -> str:
 
 def _evaluate(config, policy, executor, directory: str, label: str) -> dict:
     """Evaluate the policy's current parameters (cached: a finished evaluation is not rerun)."""
-    from rl.evaluation.benchmark import GradingResources
-    from rl.evaluation.report import RESULTS_JSON, write_report
-    from rl.evaluation.suite import run_suite
-    from rl.generation.in_process import InProcessGenerator
-    from rl.sampling.sampler import Sampler
-
     cached = read_json_or_none(os.path.join(directory, RESULTS_JSON))
     if cached is not None:  # the name the evaluation writes; a torn file is rerun
         return cached
@@ -157,12 +161,6 @@ def _evaluate(config, policy, executor, directory: str, label: str) -> dict:
 
 def _synthetic_pass_rates(config, policy, executor, problem_sets, path: str, label: str) -> dict:
     """The policy's pass rates on the run's synthetic problem sets (cached in `path`)."""
-    from data_gen.environments import make_environment
-    from rl.evaluation.synthetic_change import measure
-    from rl.generation.in_process import InProcessGenerator
-    from rl.rollout import rollout_sampling
-    from rl.sampling.sampler import Sampler
-
     cached = read_json_or_none(path)
     if cached is not None:
         return cached
@@ -181,9 +179,6 @@ def _apply_resume_policy(config, output_dir: str) -> None:
     "never" + overwrite the previous run's training logs and after-training evaluation
     go aside with its checkpoints (the dataset and the evaluation before training, which
     do not depend on training, are kept and reused)."""
-    from rl import distributed
-    from rl.checkpointing import apply_resume_policy, checkpoint_directory, complete_steps
-
     directory = checkpoint_directory(config)
     resume = str(config.checkpoint.get("resume", "auto"))
     overwrite = bool(config.checkpoint.get("overwrite", False))
@@ -200,12 +195,6 @@ def _apply_resume_policy(config, output_dir: str) -> None:
 def run_main(config, *, policy=None, teacher=None, student=None, executor=None, progress: bool = True) -> dict:
     """Run (or resume) every stage; returns the report's figures. `policy`, `teacher`,
     `student` and `executor` may be given instead of being built from the config (tests)."""
-    from rl.evaluation.synthetic_change import PROBLEM_SETS, paired_change, synthetic_problem_sets
-    from rl.main_report import write_main_report
-    from rl.policy import load_policy
-    from rl.train import train
-    from sandbox.executor import SandboxExecutor
-
     config = config.copy_and_resolve_references()
     output_dir = str(config.output_dir)
     os.makedirs(output_dir, exist_ok=True)
@@ -246,10 +235,6 @@ def run_main(config, *, policy=None, teacher=None, student=None, executor=None, 
 
 
 def main(config) -> None:
-    from rl import distributed
-
-    from rl.checkpointing import ResumePolicyError
-
     distributed.initialize()
     try:
         figures = run_main(config)
@@ -260,6 +245,4 @@ def main(config) -> None:
 
 
 if __name__ == "__main__":
-    from rl.cli import run_with_config
-
     run_with_config(main, "python -m rl.main --config=configs/default.py [--config.output_dir=DIR ...]")

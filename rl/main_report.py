@@ -9,12 +9,15 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
+from data_gen.report import ratio_text
+from rl.evaluation.synthetic_change import change_text
+
 
 def _plt():
-    import matplotlib
+    import matplotlib  # lazy: matplotlib.use("Agg") at import would switch a notebook's backend
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: only after use("Agg")
 
     return plt
 
@@ -163,8 +166,6 @@ def write_main_report(output_dir: str, dataset_dir: str, before: Mapping, after:
     with open(os.path.join(output_dir, "report.json"), "w") as handle:
         json.dump(figures, handle, indent=2, sort_keys=True)
 
-    from rl.evaluation.synthetic_change import change_text
-
     humaneval = [r for r in rows if r["benchmark"] == "humaneval" and r["split"] == "all"]
     lines = ["# Run report", "", "What training changed:", ""]
     lines += [change_text(name.replace("_", "-") + " synthetic problems", change) for name, change in synthetic.items()]
@@ -183,8 +184,6 @@ def write_main_report(output_dir: str, dataset_dir: str, before: Mapping, after:
               f"usable (pass rate in the usable band): {multi.get('usable')}; chains: {multi.get('chains')}"]
     ratio = data_report.get("yield_ratio") or {}
     if ratio.get("seeds"):
-        from data_gen.report import ratio_text
-
         lines.append(f"- multi-turn / single-turn yield per teacher token: {ratio_text(ratio)} "
                      f"(95% CI {ratio.get('ratio_ci95')}, {ratio['seeds']} seeds)")
     lines += ["", "## Training", "",

@@ -17,7 +17,7 @@ from typing import Mapping, Optional
 def _event_writer(directory: str):
     """A TensorBoard event file writer in `directory`, or None without the tensorboard package."""
     try:
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter  # optional: CSV still written without it
     except ImportError:
         print("metrics: the tensorboard package is not installed; no TensorBoard events are written")
         return None
@@ -25,7 +25,7 @@ def _event_writer(directory: str):
 
 
 def _scalar_event(step: int, metrics: Mapping[str, float]):
-    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.compat.proto import event_pb2, summary_pb2  # optional package; only reached with a writer
 
     values = [summary_pb2.Summary.Value(tag=k, simple_value=float(v)) for k, v in metrics.items()]
     return event_pb2.Event(wall_time=time.time(), step=step, summary=summary_pb2.Summary(value=values))

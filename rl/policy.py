@@ -8,6 +8,9 @@ from typing import Any, Callable, Sequence
 
 from flax import nnx
 
+from rl.loaders import load_checkpoint
+from rl.models.hf_weights import model_from_hf_tensors
+
 
 class PromptTokenizer:
     """A tokenizer view for rendered chat prompts: the template already wrote any BOS, so
@@ -55,9 +58,6 @@ def policy_from_model(name: str, model: nnx.Module, tokenizer, model_config) -> 
 
 def load_policy(model_section, mesh=None) -> Policy:
     """Load the policy named by `model_section.checkpoint` (a pack name, an HF directory, a .gguf)."""
-    from rl.loaders import load_checkpoint
-    from rl.models.hf_weights import model_from_hf_tensors
-
     loaded = load_checkpoint(str(model_section.checkpoint))
     if loaded.tokenizer is None:
         raise ValueError(f"model.checkpoint {model_section.checkpoint!r} has no tokenizer.json; the policy needs one")

@@ -10,9 +10,18 @@ PATH look-up, `importlib` spec look-ups, `os.stat`): nothing is read or loaded.
 """
 from __future__ import annotations
 
+import collections
+import glob
 import os
 import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
+
+from rl.loaders.errors import CheckpointError
+from rl.loaders.model_packs import MODEL_PACKS, locate_chunks
+from rl.loaders.random_init import is_random_init_source
 
 RUNSC_FIX = ("install it as root with `apt-get install -y runsc` (or see https://gvisor.dev/docs/user_guide/install/), "
              "or run without isolation with --config.{field}.backend=rlimits")
@@ -37,10 +46,6 @@ def check_model_source(source: str, flag: str) -> None:
     """`source` (a pack name, `random-init:DIR`, a checkpoint directory or a .gguf file)
     can be loaded as far as can be told without reading it; `flag` is how the user sets it
     (`--config.model.checkpoint`, `--model`)."""
-    from rl.loaders.errors import CheckpointError
-    from rl.loaders.model_packs import MODEL_PACKS, locate_chunks
-    from rl.loaders.random_init import is_random_init_source
-
     name = str(source)
     packs = ", ".join(sorted(MODEL_PACKS))
     if not name.strip():
@@ -103,8 +108,6 @@ def check_config(config) -> None:
 
 def check_training_data(config) -> None:
     """rl.train trains on existing data: `curriculum.data_files` must name shards that exist."""
-    import glob
-
     patterns = tuple(config.curriculum.data_files)
     if not patterns:
         raise SetupError("curriculum.data_files is empty; point it at data_gen's problem shards, e.g. "
@@ -120,16 +123,11 @@ class ServerLog:
     `keep` lines, so a failed start can quote the server's own error."""
 
     def __init__(self, stream, keep: int = 40):
-        import collections
-        import threading
-
         self.lines = collections.deque(maxlen=keep)
         self._thread = threading.Thread(target=self._forward, args=(stream,), name="server-log", daemon=True)
         self._thread.start()
 
     def _forward(self, stream) -> None:
-        import sys
-
         for line in stream:
             self.lines.append(line.rstrip("\n"))
             sys.stderr.write(line)
@@ -144,8 +142,6 @@ class ServerLog:
 def server_start_error(server, log: ServerLog, timeout_s: float) -> SetupError:
     """The one-line error for a server that never said `serving`: its own last error line
     when it exited (e.g. the missing pack and its pip command), else the timeout."""
-    import subprocess
-
     try:
         code = server.wait(timeout=10)       # its stdout ended: it is exiting
     except subprocess.TimeoutExpired:

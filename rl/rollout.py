@@ -17,6 +17,7 @@ from typing import Callable, Optional, Sequence
 import jax
 import numpy as np
 
+from data_gen.environments import GradingItem, grade
 from data_gen.records import Problem
 from data_gen.sampling import Sampling
 from rl.sampling.sampler import FINISH_LENGTH, Sampler
@@ -68,8 +69,6 @@ def sample_rollout(sampler: Sampler, prompts: Sequence[Sequence[int]], problems:
 
 def grade_rollout(rollout: Rollout, environments, executor) -> Rollout:
     """Binary rewards from each row's environment, graded in one batched sandbox call."""
-    from data_gen.environments import GradingItem, grade
-
     items = [GradingItem(environments[p.environment], p, text) for p, text in zip(rollout.problems, rollout.texts)]
     results = grade(items, executor)
     rollout.rewards = np.array([r.reward for r in results], np.float32)

@@ -16,6 +16,8 @@ import numpy as np
 from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from rl.models.kv_cache import CACHE_LOGICAL_AXES
+
 MESH_AXES = ("data", "fsdp", "tensor")
 
 # logical name -> mesh axes it is split over (None: replicated).
@@ -98,6 +100,4 @@ def batch_sharding(mesh: Mesh, rank: int, batch_size: Optional[int] = None) -> N
 
 def cache_shardings(cache, mesh: Mesh):
     """NamedShardings for a `KVCache` (batch over data/fsdp, kv heads over tensor)."""
-    from rl.models.kv_cache import CACHE_LOGICAL_AXES
-
     return jax.tree.map(lambda a: NamedSharding(mesh, logical_spec(CACHE_LOGICAL_AXES, a.shape, mesh)), cache)

@@ -41,11 +41,28 @@ from typing import Optional
 
 import jax
 import numpy as np
+from tqdm.auto import tqdm
 
+from curriculum.bands import band_family
+from curriculum.input_pipeline import build_iterator
+from curriculum.settings import CurriculumSettings
+from data_gen.environments import ENVIRONMENT_REGISTRY, make_environment
+from data_gen.records import Problem
 from rl import distributed
 from rl import rollout as rollout_lib
+from rl.checkpointing import Checkpointer, ResumePolicyError, apply_resume_policy, checkpoint_directory
+from rl.cli import run_with_config
+from rl.export import export_policy
+from rl.grpo.dynamic_sampling import informative_groups
+from rl.grpo.format_penalty import apply_format_penalty
 from rl.metrics_log import MetricsLog
 from rl.policy import Policy, environment_prompt, load_policy
+from rl.preflight import check_training_data
+from rl.sampling.sampler import Sampler
+from rl.sharding import batch_sharding, make_mesh
+from rl.sharding import state_shardings as parameter_shardings
+from rl.train_step import TrainStepSettings, create_train_state, make_optimizer, make_train_step, state_shardings
+from sandbox.executor import SandboxExecutor
 
 
 @dataclasses.dataclass
@@ -95,8 +112,6 @@ def _rollout_to_json(rollout: rollout_lib.Rollout) -> dict:
 
 
 def _rollout_from_json(data: dict) -> rollout_lib.Rollout:
-    from data_gen.records import Problem
-
     return rollout_lib.Rollout(step=data["step"], policy_version=data["policy_version"],
                                problems=tuple(Problem.from_json(p) for p in data["problems"]),
                                prompt_tokens=data["prompt_tokens"], completion_tokens=data["completion_tokens"],
@@ -154,20 +169,6 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
           stop_after_steps: Optional[int] = None) -> TrainResult:
     """Run (or resume) GRPO training as `config` says. `policy` and `executor` may be given
     (tests, the main job) instead of being built from the config."""
-    from curriculum.input_pipeline import build_iterator
-    from curriculum.settings import CurriculumSettings
-    from data_gen.environments import ENVIRONMENT_REGISTRY, make_environment
-    from data_gen.records import Problem
-    from rl.checkpointing import Checkpointer, ResumePolicyError, apply_resume_policy, checkpoint_directory
-    from rl.grpo.dynamic_sampling import informative_groups
-    from rl.grpo.format_penalty import apply_format_penalty
-    from rl.sampling.sampler import Sampler
-    from rl.sharding import batch_sharding, make_mesh
-    from rl.sharding import state_shardings as parameter_shardings
-    from rl.train_step import (TrainStepSettings, create_train_state, make_optimizer, make_train_step,
-                               state_shardings)
-    from sandbox.executor import SandboxExecutor
-
     _check_consistency(config)
     grpo = config.grpo
     step_settings = TrainStepSettings.from_config(grpo)
@@ -228,8 +229,6 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
                               prompt_messages=environment_prompt(environments),
                               host_index=jax.process_index(), host_count=jax.process_count(),
                               state=extra.get("curriculum"), pad_id=policy.pad_id)
-    from curriculum.bands import band_family
-
     bins = band_family(settings.band_family or "broad")
     sequence_length = int(settings.max_prompt_tokens) + int(config.train.max_new_tokens)
     metrics_log = (MetricsLog(train_dir, resume_from_step=trained_steps if restored_from is not None else None)
@@ -354,8 +353,6 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
                 break
         checkpointer.wait_until_finished()
         if config.checkpoint.export_directory and trained_steps == total_steps:
-            from rl.export import export_policy
-
             host_params = distributed.fetch_to_host(state.params)   # a collective: every process takes part
             if primary:
                 export_policy(host_params, policy, str(config.checkpoint.export_directory),
@@ -410,14 +407,10 @@ def _step_metrics(graded, chosen, informative, refills, step_metrics, timings, b
 
 
 def _progress(total: int, done: int, enabled: bool):
-    from tqdm.auto import tqdm
-
     return tqdm(total=total, initial=done, desc="GRPO steps", unit="step", disable=not enabled, dynamic_ncols=True)
 
 
 def main(config) -> None:
-    from rl.checkpointing import ResumePolicyError
-
     distributed.initialize()   # before any JAX computation; a no-op for a single process
     try:
         result = train(config)
@@ -429,8 +422,5 @@ def main(config) -> None:
 
 
 if __name__ == "__main__":
-    from rl.cli import run_with_config
-    from rl.preflight import check_training_data
-
     run_with_config(main, "python -m rl.train --config=configs/train.py [--config.grpo.group_size=8 ...]",
                     preflight=check_training_data)

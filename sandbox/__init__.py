@@ -25,12 +25,12 @@ __all__ = ["SandboxExecutor", "Job", "Verdict", "Limits", "FunctionTest", "Stdio
 
 def __getattr__(name: str):
     if name == "SandboxExecutor":
-        from sandbox.executor import SandboxExecutor
+        from sandbox.executor import SandboxExecutor  # lazy: the fork server imports this package in the sandbox
         return SandboxExecutor
     if name == "values_equal":
-        from sandbox.compare import values_equal
+        from sandbox.compare import values_equal  # lazy, as above: the package stays stdlib-only in the sandbox
         return values_equal
     if name in ("to_literal", "from_literal"):
-        from sandbox import transport
+        from sandbox import transport  # lazy, as above
         return getattr(transport, name)
     raise AttributeError(f"module 'sandbox' has no attribute {name!r}")

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import sys
 
+from sandbox.executor import SandboxExecutor
 from sandbox.runsc import RunscMissing
 from sandbox.spec import SpecError, job_for, load_spec
 
@@ -30,7 +31,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from sandbox.executor import SandboxExecutor
     try:
         spec = load_spec(args.spec)
         jobs = []

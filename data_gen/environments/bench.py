@@ -14,6 +14,7 @@ import time
 
 from data_gen.environments import GradingItem, grade, make_environment, validate
 from data_gen.records import Problem
+from sandbox.executor import SandboxExecutor
 
 FENCE = "```"
 
@@ -67,7 +68,6 @@ def main() -> None:
     parser.add_argument("--environments", default="induction,deduction,abduction,fuzzing,contest")
     args = parser.parse_args()
 
-    from sandbox.executor import SandboxExecutor
     with SandboxExecutor(workers=args.workers, backend=args.backend) as executor:
         for name in args.environments.split(","):
             environment = make_environment(name)

@@ -16,6 +16,7 @@ from rl.evaluation.benchmark import GradingResources, JobRunner
 from rl.evaluation.report import write_report
 from rl.evaluation.suite import needs_sandbox, run_suite
 from rl.generation.types import TextGenerator
+from sandbox.executor import SandboxExecutor
 
 CONFIG_FILE = "eval_config.json"
 
@@ -43,6 +44,5 @@ def sandbox_for(config: ml_collections.ConfigDict) -> Iterator[Optional[JobRunne
     if not needs_sandbox(tuple(config.eval.benchmarks)):
         yield None
         return
-    from sandbox.executor import SandboxExecutor
     with SandboxExecutor.from_config(config.sandbox) as executor:
         yield executor

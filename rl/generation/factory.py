@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import ml_collections
 
+from configs.sections.teacher import BACKENDS
+from rl.generation.in_process import InProcessGenerator
+from rl.generation.jetstream_client import JetStreamClient
+from rl.generation.openai_client import OpenAICompatibleClient
 from rl.generation.retrying import RetryPolicy
 from rl.generation.types import TextGenerator
+from rl.loaders.errors import CheckpointError
+from rl.loaders.gguf_file import open_gguf
+from rl.loaders.gguf_tokenizer import tokenizer_from_gguf
+from rl.loaders.model_packs import MODEL_PACKS
+from rl.loaders.pack_cache import prepare_pack
+from rl.loaders.tokenizer import Tokenizer
 
 
 def retry_policy(section: ml_collections.ConfigDict) -> RetryPolicy:
@@ -19,15 +30,6 @@ def retry_policy(section: ml_collections.ConfigDict) -> RetryPolicy:
 def tokenizer_of(model: str):
     """The tokenizer (with chat template) of a pack name, checkpoint directory or .gguf file,
     without loading the weights: a JetStream client needs only this."""
-    from pathlib import Path
-
-    from rl.loaders.errors import CheckpointError
-    from rl.loaders.gguf_file import open_gguf
-    from rl.loaders.gguf_tokenizer import tokenizer_from_gguf
-    from rl.loaders.model_packs import MODEL_PACKS
-    from rl.loaders.pack_cache import prepare_pack
-    from rl.loaders.tokenizer import Tokenizer
-
     if model in MODEL_PACKS:
         return Tokenizer.from_directory(prepare_pack(model))
     path = Path(model).expanduser()
@@ -48,8 +50,6 @@ def make_text_generator(section: ml_collections.ConfigDict) -> TextGenerator:
         raise ValueError(f"backend {backend!r} needs an address: set e.g. --config.teacher.address={example} "
                          "(or --config.student.address for the student)")
     if backend == "openai":
-        from rl.generation.openai_client import OpenAICompatibleClient
-
         return OpenAICompatibleClient(
             str(section.address), model=str(section.model),
             api_key=os.environ.get(str(section.api_key_env), "") if section.api_key_env else "",
@@ -57,16 +57,10 @@ def make_text_generator(section: ml_collections.ConfigDict) -> TextGenerator:
             max_concurrency=int(section.max_concurrency),
             constraint_field=str(section.get("constraint_field", "guided_regex")))
     if backend == "jetstream":
-        from rl.generation.jetstream_client import JetStreamClient
-
         return JetStreamClient(
             str(section.address), tokenizer_of(str(section.model)), model=str(section.model),
             timeout_s=float(section.timeout_s), retry=retry_policy(section),
             max_concurrency=int(section.max_concurrency))
     if backend == "in_process":
-        from rl.generation.in_process import InProcessGenerator
-
         return InProcessGenerator.from_checkpoint(str(section.model), dtype=str(section.get("dtype", "")) or None)
-    from configs.sections.teacher import BACKENDS
-
     raise ValueError(f"unknown text-generation backend {backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -28,7 +28,10 @@ import numpy as np
 
 from rl.generation.rendering import prompt_token_ids
 from rl.generation.types import Completion, GenerationRequest, GenerationResult
+from rl.loaders.checkpoint import load_checkpoint
+from rl.loaders.errors import CheckpointError
 from rl.loaders.tokenizer import Tokenizer
+from rl.models.hf_weights import model_from_hf_tensors
 from rl.sampling.sampler import Sampler
 from rl.sampling.token_automaton import ConstraintVocabulary, TokenAutomaton, compile_regex
 
@@ -82,10 +85,6 @@ class InProcessGenerator:
     def from_checkpoint(cls, source: str, *, dtype: Optional[str] = None, max_batch_size: int = 32,
                         cache_dir=None) -> "InProcessGenerator":
         """Load a pack name, checkpoint directory or .gguf file; `dtype` sets compute and parameter dtype."""
-        from rl.loaders.checkpoint import load_checkpoint
-        from rl.loaders.errors import CheckpointError
-        from rl.models.hf_weights import model_from_hf_tensors
-
         loaded = load_checkpoint(source, cache_dir=cache_dir)
         if loaded.tokenizer is None:
             raise CheckpointError(f"{source} has no tokenizer.json; text generation needs the model's tokenizer")

@@ -16,6 +16,20 @@ import argparse
 import logging
 import time
 
+import jax
+import numpy as np
+
+from rl.generation.jetstream_client import JetStreamClient
+from rl.generation.retrying import RetryPolicy
+from rl.generation.types import GenerationRequest
+from rl.jetstream.engine import PREFILL_BUCKETS, ModelEngine
+from rl.jetstream.request_sampling import RequestSampling
+from rl.jetstream.server import JetStreamServer
+from rl.jetstream.tokenizer_adapter import JetStreamTokenizer
+from rl.loaders.checkpoint import load_checkpoint
+from rl.models.hf_weights import model_from_hf_tensors
+from rl.sampling.sampler import Sampler
+
 
 def _prompts(tokenizer, batch: int, prompt_tokens: int) -> list[list[int]]:
     """`batch` distinct chat prompts asking for code, cut or padded with text to `prompt_tokens`."""
@@ -35,20 +49,6 @@ def main() -> None:
     parser.add_argument("--prompt-tokens", type=int, default=64)
     parser.add_argument("--new-tokens", type=int, default=128)
     args = parser.parse_args()
-
-    import jax
-    import numpy as np
-
-    from rl.generation.jetstream_client import JetStreamClient
-    from rl.generation.retrying import RetryPolicy
-    from rl.generation.types import GenerationRequest
-    from rl.jetstream.engine import PREFILL_BUCKETS, ModelEngine
-    from rl.jetstream.request_sampling import RequestSampling
-    from rl.jetstream.server import JetStreamServer
-    from rl.jetstream.tokenizer_adapter import JetStreamTokenizer
-    from rl.loaders.checkpoint import load_checkpoint
-    from rl.models.hf_weights import model_from_hf_tensors
-    from rl.sampling.sampler import Sampler
 
     logging.getLogger().setLevel(logging.WARNING)  # JetStream's import set it to DEBUG
 

@@ -32,6 +32,7 @@ import jax
 import numpy as np
 
 from rl.baselines.tunix_subprocess import TunixDecodeWorker, check_tunix_python, export_baseline_weights
+from rl.loaders.checkpoint import load_checkpoint
 from rl.models.config import ModelConfig
 from rl.models.hf_weights import model_from_hf_tensors
 from rl.sampling.sampler import Sampler
@@ -42,8 +43,8 @@ _HF_MODEL_CLASSES = {"qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM", "
 
 def transformers_model(config: ModelConfig, tensors, torch_dtype: str):
     """The transformers model of `config` holding `tensors` (the same weights as ours)."""
-    import torch
-    import transformers
+    import torch  # lazy: the transformers reference is optional (the dev extra), not needed for our own timings
+    import transformers  # lazy: optional reference (the dev extra)
 
     hf_config = getattr(transformers, _HF_CONFIG_CLASSES[config.architecture])(
         vocab_size=config.vocab_size, hidden_size=config.hidden_size,
@@ -64,7 +65,7 @@ def transformers_model(config: ModelConfig, tensors, torch_dtype: str):
 
 
 def time_transformers(model, prompts: np.ndarray, new_tokens: int, device: str) -> float:
-    import torch
+    import torch  # lazy: optional reference (the dev extra)
 
     inputs = torch.from_numpy(prompts.astype(np.int64)).to(device)
     start = time.perf_counter()
@@ -120,8 +121,6 @@ def main(argv=None) -> None:
 def run_benchmark(args: argparse.Namespace, batch_sizes: list[int], dtypes: list[str], torch_dtype: str,
                   work_dir: Path, cleanup: contextlib.ExitStack) -> None:
     gpu = args.device == "gpu"
-    from rl.loaders.checkpoint import load_checkpoint
-
     loaded = load_checkpoint(args.model)
     print(f"model {loaded.name}: {loaded.config.num_layers} layers, jax devices {jax.devices()}", flush=True)
     tunix = None

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
+from outlines_core import Index, Vocabulary
 
 FORBIDDEN = -1
 _FORMAT_VERSION = "1"
@@ -176,8 +177,6 @@ def _write_cached(path: Path, automaton: TokenAutomaton) -> None:
 
 
 def _outlines_vocabulary(vocabulary: ConstraintVocabulary):
-    from outlines_core import Vocabulary
-
     by_bytes: dict[bytes, list[int]] = {}
     eos = vocabulary.stop_token_ids[0] if vocabulary.stop_token_ids else len(vocabulary.token_bytes)
     for token_id, token in enumerate(vocabulary.token_bytes):
@@ -190,8 +189,6 @@ _outlines_vocabularies: dict[str, tuple] = {}
 
 
 def _build(regex: str, vocabulary: ConstraintVocabulary, key: str) -> TokenAutomaton:
-    from outlines_core import Index
-
     if vocabulary.fingerprint not in _outlines_vocabularies:
         _outlines_vocabularies[vocabulary.fingerprint] = _outlines_vocabulary(vocabulary)
     outlines_vocabulary, eos = _outlines_vocabularies[vocabulary.fingerprint]

@@ -10,12 +10,7 @@ import types
 
 import pytest
 
-import rl.evaluation.suite
-import rl.generation.in_process
 import rl.main
-import rl.main_report
-import rl.sampling.sampler
-import rl.train
 from configs.default import get_config
 from rl.evaluation.report import RESULTS_JSON
 
@@ -43,11 +38,11 @@ def job(tmp_path, monkeypatch):
     monkeypatch.setattr(rl.main, "_data_generation", lambda *args: str(tmp_path / "dataset"))
     monkeypatch.setattr(rl.main, "_problem_files", lambda directory: ())
     monkeypatch.setattr(rl.main, "_chain_files", lambda directory: ())
-    monkeypatch.setattr(rl.evaluation.suite, "run_suite", run_suite)
-    monkeypatch.setattr(rl.sampling.sampler, "Sampler", lambda *args, **kwargs: None)
-    monkeypatch.setattr(rl.generation.in_process, "InProcessGenerator", lambda *args, **kwargs: None)
-    monkeypatch.setattr(rl.train, "train", train)
-    monkeypatch.setattr(rl.main_report, "write_main_report",
+    monkeypatch.setattr(rl.main, "run_suite", run_suite)
+    monkeypatch.setattr(rl.main, "Sampler", lambda *args, **kwargs: None)
+    monkeypatch.setattr(rl.main, "InProcessGenerator", lambda *args, **kwargs: None)
+    monkeypatch.setattr(rl.main, "train", train)
+    monkeypatch.setattr(rl.main, "write_main_report",
                         lambda output_dir, dataset_dir, before, after, *rest, **figures: {"before": before["metadata"]["label"],
                                                                                "after": after["metadata"]["label"]})
     config = get_config("smoke")

@@ -56,6 +56,5 @@ def test_main_reads_the_evaluation_cache_it_writes(tmp_path, monkeypatch):
     directory = tmp_path / "eval_before"
     directory.mkdir()
     (directory / RESULTS_JSON).write_text(json.dumps({"benchmarks": [], "cached": True}))
-    import rl.evaluation.suite as suite
-    monkeypatch.setattr(suite, "run_suite", lambda *a, **k: pytest.fail("evaluation reran"))
+    monkeypatch.setattr(main, "run_suite", lambda *a, **k: pytest.fail("evaluation reran"))
     assert main._evaluate(None, None, None, str(directory), "before")["cached"] is True
