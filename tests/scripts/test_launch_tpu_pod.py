@@ -96,3 +96,19 @@ def test_a_dry_run_needs_the_worker_count_and_bad_counts_are_refused():
                          text=True, timeout=300)
     assert bad.returncode == 2 and "--workers" in bad.stderr
 
+
+@pytest.mark.parametrize("name,hosts", [("llama3_1_8b_instruct", 4), ("qwen3_8b_base", 4), ("qwen2_5_32b", 16)])
+def test_the_paper_configs_launch_commands_run_through_the_launcher(name, hosts):
+    """The command in each paper config's docstring, as a dry run on its slice's hosts."""
+    import importlib
+
+    docstring = importlib.import_module(f"configs.paper.{name}").__doc__
+    start = docstring.index("scripts/launch_tpu_pod.sh")
+    words = shlex.split(docstring[start:docstring.index("\n\n", start)].replace("\\\n", " "))
+    assert words[0] == "scripts/launch_tpu_pod.sh"
+    commands = _dry_run(*words[1:words.index("--")], "--workers", str(hosts), "--dry-run", *words[words.index("--"):])
+    starts = [shlex.split(_remote(c)) for c in commands[1 + 2 * hosts:]]
+    assert len(starts) == hosts
+    for remote in starts:
+        assert f"--config=configs/paper/{name}.py" in remote and "--config.train.seed=0" in remote
+        assert next(w for w in remote if w.startswith("--config.output_dir=")).startswith("--config.output_dir=gs://")
