@@ -12,7 +12,6 @@ JetStream server for the teacher (python -m data_gen.serve) for the data stage o
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import os
 import subprocess
@@ -20,6 +19,7 @@ import sys
 import time
 from typing import Optional
 
+from rl import run_paths
 from rl.preflight import ServerLog, server_start_error
 from rl.state_files import OutputDirLock, read_json_or_none, write_json_atomic, write_text_atomic
 
@@ -76,11 +76,11 @@ def jetstream_teacher(config):
 
 
 def _problem_files(dataset_dir: str) -> tuple[str, ...]:
-    return tuple(sorted(glob.glob(os.path.join(dataset_dir, "multi_turn", "problems-h*.jsonl"))))
+    return tuple(run_paths.glob(os.path.join(dataset_dir, "multi_turn", "problems-h*.jsonl")))
 
 
 def _chain_files(dataset_dir: str) -> tuple[str, ...]:
-    return tuple(sorted(glob.glob(os.path.join(dataset_dir, "multi_turn", "chains-h*.jsonl"))))
+    return tuple(run_paths.glob(os.path.join(dataset_dir, "multi_turn", "chains-h*.jsonl")))
 
 
 def _data_generation(config, teacher, student, executor, progress: bool) -> str:
@@ -191,9 +191,9 @@ def _apply_resume_policy(config, output_dir: str) -> None:
     if resume == "never" and overwrite and complete_steps(directory) and primary:
         aside = os.path.join(output_dir, "replaced-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
         for name in ("train", "eval_after", "synthetic_after.json"):
-            if os.path.exists(os.path.join(output_dir, name)):
-                os.makedirs(aside, exist_ok=True)
-                os.rename(os.path.join(output_dir, name), os.path.join(aside, name))
+            if run_paths.exists(os.path.join(output_dir, name)):
+                run_paths.makedirs(aside)
+                run_paths.move(os.path.join(output_dir, name), os.path.join(aside, name))
     apply_resume_policy(directory, resume, overwrite, move=primary)
 
 
@@ -208,7 +208,7 @@ def run_main(config, *, policy=None, teacher=None, student=None, executor=None, 
 
     config = config.copy_and_resolve_references()
     output_dir = str(config.output_dir)
-    os.makedirs(output_dir, exist_ok=True)
+    run_paths.makedirs(output_dir)
     with contextlib.ExitStack() as stack:
         stack.enter_context(OutputDirLock(output_dir))  # a second run here fails at once
         _apply_resume_policy(config, output_dir)  # before any stage: `must` fails at once

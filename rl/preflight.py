@@ -103,14 +103,14 @@ def check_config(config) -> None:
 
 def check_training_data(config) -> None:
     """rl.train trains on existing data: `curriculum.data_files` must name shards that exist."""
-    import glob
+    from rl import run_paths
 
     patterns = tuple(config.curriculum.data_files)
     if not patterns:
         raise SetupError("curriculum.data_files is empty; point it at data_gen's problem shards, e.g. "
                          "--config.curriculum.data_files=runs/data_gen/multi_turn/problems-h000.jsonl")
     for pattern in patterns:
-        if not glob.glob(str(pattern)):
+        if not run_paths.glob(str(pattern)):
             raise SetupError(f"curriculum.data_files: {pattern!r} matches no file; give data_gen's problem shards "
                              "(e.g. runs/data_gen/multi_turn/problems-h*.jsonl)")
 

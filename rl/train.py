@@ -33,7 +33,6 @@ import collections
 import concurrent.futures
 import dataclasses
 import json
-import os
 import signal
 import sys
 import time
@@ -44,6 +43,7 @@ import numpy as np
 
 from rl import distributed
 from rl import rollout as rollout_lib
+from rl import run_paths
 from rl.metrics_log import MetricsLog
 from rl.policy import Policy, environment_prompt, load_policy
 
@@ -172,14 +172,14 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     grpo = config.grpo
     step_settings = TrainStepSettings.from_config(grpo)
     output_dir = str(config.output_dir)
-    train_dir = os.path.join(output_dir, "train")
+    train_dir = run_paths.join(output_dir, "train")   # any filesystem: local, gs://, ...
     primary = distributed.is_primary()
     checkpoint_dir = checkpoint_directory(config)  # the resume policy first: nothing written yet
     resume = str(config.checkpoint.get("resume", "auto"))
     apply_resume_policy(checkpoint_dir, resume, bool(config.checkpoint.get("overwrite", False)), move=primary)
-    os.makedirs(train_dir, exist_ok=True)
+    run_paths.makedirs(train_dir)
     if primary:
-        with open(os.path.join(train_dir, "config.json"), "w") as handle:
+        with run_paths.open_file(run_paths.join(train_dir, "config.json"), "w") as handle:
             handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
     total_steps = int(config.train.steps)
     group_size = int(grpo.group_size)
