@@ -155,27 +155,6 @@ def _evaluate(config, policy, executor, directory: str, label: str) -> dict:
     return write_report(results, directory, {"label": label, "policy": policy.name})
 
 
-def _synthetic_pass_rates(config, policy, executor, problem_sets, path: str, label: str) -> dict:
-    """The policy's pass rates on the run's synthetic problem sets (cached in `path`)."""
-    from data_gen.environments import make_environment
-    from rl.evaluation.synthetic_change import measure
-    from rl.generation.in_process import InProcessGenerator
-    from rl.rollout import rollout_sampling
-    from rl.sampling.sampler import Sampler
-
-    cached = read_json_or_none(path)
-    if cached is not None:
-        return cached
-    generator = InProcessGenerator(Sampler(policy.graphdef, policy.params, pad_id=policy.pad_id), policy.tokenizer,
-                                   model_name=policy.name)
-    environments = {name: make_environment(name, config.environments)
-                    for name in {p.environment for problems in problem_sets.values() for p in problems}}
-    rates = measure(generator, problem_sets, environments, executor, rollout_sampling(config),
-                    int(config.main.eval_attempts), seed=int(config.main.eval_seed))
-    write_json_atomic(path, {"label": label, "pass_rates": rates})
-    return {"label": label, "pass_rates": rates}
-
-
 def _apply_resume_policy(config, output_dir: str) -> None:
     """`checkpoint.resume` for the whole job (rl.checkpointing.apply_resume_policy); with
     "never" + overwrite the previous run's training logs and after-training evaluation
@@ -200,7 +179,8 @@ def _apply_resume_policy(config, output_dir: str) -> None:
 def run_main(config, *, policy=None, teacher=None, student=None, executor=None, progress: bool = True) -> dict:
     """Run (or resume) every stage; returns the report's figures. `policy`, `teacher`,
     `student` and `executor` may be given instead of being built from the config (tests)."""
-    from rl.evaluation.synthetic_change import PROBLEM_SETS, paired_change, synthetic_problem_sets
+    from rl.evaluation.synthetic_change import (AFTER_FILE, BEFORE_FILE, policy_pass_rates, synthetic_problem_sets,
+                                                write_changes)
     from rl.main_report import write_main_report
     from rl.policy import load_policy
     from rl.train import train
@@ -224,21 +204,19 @@ def run_main(config, *, policy=None, teacher=None, student=None, executor=None, 
             config.curriculum.chain_files = _chain_files(dataset_dir)
         policy = policy or load_policy(config.model)
         problem_sets = synthetic_problem_sets(config.curriculum.data_files, config.curriculum,
-                                              int(config.main.eval_problem_limit))
+                                              int(config.synthetic_change.problem_limit))
         with clock.stage("evaluation_before"):
-            synthetic_before = _synthetic_pass_rates(config, policy, executor, problem_sets,
-                                                     os.path.join(output_dir, "synthetic_before.json"), "before")
+            synthetic_before = policy_pass_rates(config, policy, executor, problem_sets,
+                                                 os.path.join(output_dir, BEFORE_FILE), "before")
             before = _evaluate(config, policy, executor, os.path.join(output_dir, "eval_before"), "before")
         with clock.stage("training"):
             result = train(config, policy=policy, executor=executor, progress=progress)
         with clock.stage("evaluation_after"):
-            synthetic_after = _synthetic_pass_rates(config, policy, executor, problem_sets,
-                                                    os.path.join(output_dir, "synthetic_after.json"), "after")
+            synthetic_after = policy_pass_rates(config, policy, executor, problem_sets,
+                                                os.path.join(output_dir, AFTER_FILE), "after")
             after = _evaluate(config, policy, executor, os.path.join(output_dir, "eval_after"), "after")
         with clock.stage("report"):
-            changes = {name: paired_change(synthetic_before["pass_rates"].get(name, {}),
-                                           synthetic_after["pass_rates"].get(name, {}), seed=int(config.main.eval_seed))
-                       for name in PROBLEM_SETS}
+            changes = write_changes(output_dir, synthetic_before, synthetic_after, int(config.synthetic_change.seed))
             figures = write_main_report(output_dir, dataset_dir, before, after, result.metrics, clock.times,
                                         config, synthetic=changes,
                                         per_problem=(synthetic_before["pass_rates"], synthetic_after["pass_rates"]))

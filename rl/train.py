@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import json
 import signal
@@ -415,12 +416,43 @@ def _progress(total: int, done: int, enabled: bool):
     return tqdm(total=total, initial=done, desc="GRPO steps", unit="step", disable=not enabled, dynamic_ncols=True)
 
 
+def train_measuring_synthetic_change(config, *, policy: Optional[Policy] = None, executor=None,
+                                     progress: bool = True) -> TrainResult:
+    """`train`, with the policy's pass rates on its synthetic training problems and on the
+    held-out families measured before and after (the `synthetic_change` section), the paired
+    changes written to <output_dir>/synthetic_change.json and printed. Single process: the
+    measurement samples and grades on this host."""
+    from rl.evaluation import synthetic_change
+    from sandbox.executor import SandboxExecutor
+
+    if jax.process_count() > 1:
+        raise ValueError("synthetic_change.attempts > 0 needs a single-process run; measure the exported "
+                         "policy afterwards with one process instead")
+    section = config.synthetic_change
+    output_dir = str(config.output_dir)
+    problem_sets = synthetic_change.synthetic_problem_sets(config.curriculum.data_files, config.curriculum,
+                                                           int(section.problem_limit))
+    policy = policy or load_policy(config.model)
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(SandboxExecutor.from_config(config.sandbox))
+        before = synthetic_change.policy_pass_rates(
+            config, policy, executor, problem_sets, run_paths.join(output_dir, synthetic_change.BEFORE_FILE), "before")
+        result = train(config, policy=policy, executor=executor, progress=progress)
+        after = synthetic_change.policy_pass_rates(
+            config, policy, executor, problem_sets, run_paths.join(output_dir, synthetic_change.AFTER_FILE), "after")
+    changes = synthetic_change.write_changes(output_dir, before, after, int(section.seed))
+    for name, change in changes.items():
+        print(synthetic_change.change_text(name, change))
+    return result
+
+
 def main(config) -> None:
     from rl.checkpointing import ResumePolicyError
 
     distributed.initialize()   # before any JAX computation; a no-op for a single process
     try:
-        result = train(config)
+        result = train_measuring_synthetic_change(config) if int(config.synthetic_change.attempts) else train(config)
     except ResumePolicyError as error:
         sys.exit(f"error: {error}")
     last = result.metrics[-1] if result.metrics else {}
