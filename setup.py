@@ -15,6 +15,7 @@ setup(
         "flax>=0.10",
         "optax>=0.2.3",
         "orbax-checkpoint>=0.6",
+        "etils[epath]>=1.5",   # run directories on any filesystem (configs.run_paths); orbax uses it too
         "google-jetstream==0.2.2",
         "grpcio>=1.60",
         "ml-collections>=0.1.1",

@@ -18,6 +18,7 @@ from configs.sections.environments import get_environments_config
 from configs.sections.grpo import get_grpo_config
 from configs.sections.model import get_model_config
 from configs.sections.sandbox import get_config as get_sandbox_config
+from configs.sections.synthetic_change import get_synthetic_change_config
 from configs.sections.train import get_mesh_config, get_train_config
 
 
@@ -40,6 +41,7 @@ def get_config(size: str = "") -> ml_collections.ConfigDict:
     config.checkpoint = get_checkpoint_config()
     config.sandbox = get_sandbox_config()
     config.environments = get_environments_config()
+    config.synthetic_change = get_synthetic_change_config()
     if smoke:
         config.train.steps = 3
         config.train.max_new_tokens = 64

@@ -64,6 +64,7 @@ VALIDATORS = {
     "student": "configs.sections.teacher:validate",
     "policy": "configs.sections.teacher:validate",
     "eval": "configs.sections.eval:validate",
+    "synthetic_change": "configs.sections.synthetic_change:validate",
     "main": "configs.default:validate_main",
 }
 

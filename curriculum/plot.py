@@ -15,6 +15,7 @@ import numpy as np
 
 from curriculum.schedules import SCHEDULES, ScheduleStatistics, build_schedule
 from curriculum.settings import CurriculumSettings
+from configs import run_paths
 
 
 def schedule_weights(settings: CurriculumSettings, points: int = 400) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -48,7 +49,7 @@ def plot_schedule(settings: CurriculumSettings, out_path: str) -> None:
     axis.set_title(f"schedule {settings.schedule!r} over {settings.total_steps} steps{note}")
     axis.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     figure.tight_layout()
-    figure.savefig(out_path, dpi=120)
+    run_paths.save_figure(figure, out_path, dpi=120)
     plt.close(figure)
 
 

@@ -3,14 +3,16 @@
 Shards are JSONL (one record's JSON per line) or TFRecord (one record's JSON, UTF-8, per
 TFRecord entry). The TFRecord framing (length, masked CRC of the length, data, masked CRC
 of the data) is parsed here in plain Python so hosts without TensorFlow read the same
-records; CRCs are not verified, a truncated final entry is reported as torn.
+records; CRCs are not verified, a truncated final entry is reported as torn. Shards may be on any
+filesystem `configs.run_paths` reaches (gs://...).
 """
 from __future__ import annotations
 
-import glob
 import os
 import struct
 from typing import Iterator, Sequence
+
+from configs import run_paths
 
 JSONL_SUFFIXES = (".jsonl",)
 TFRECORD_MARKER = ".tfrecord"
@@ -31,7 +33,7 @@ def resolve_shards(patterns: Sequence[str]) -> tuple[str, ...]:
     """Sorted, de-duplicated files matching the glob patterns; an error names patterns that match nothing."""
     paths, empty = set(), []
     for pattern in patterns:
-        found = glob.glob(os.path.expanduser(pattern))
+        found = run_paths.glob(pattern)
         if not found:
             empty.append(pattern)
         paths.update(found)
@@ -48,7 +50,7 @@ TORN_RECORD = "<torn tfrecord entry>"
 
 def read_tfrecord_entries(path: str) -> Iterator[bytes]:
     """Entries of one TFRecord file; a truncated final entry yields TORN_RECORD (counted by the reader)."""
-    with open(path, "rb") as handle:
+    with run_paths.open_file(path, "rb") as handle:
         while True:
             header = handle.read(12)
             if not header:
@@ -69,7 +71,7 @@ def read_shard_texts(paths: Sequence[str]) -> Iterator[str]:
     """Every record's JSON text from the shards, file by file in the given order."""
     for path in paths:
         if shard_kind(path) == "jsonl":
-            with open(path, "r", encoding="utf-8", errors="replace") as handle:
+            with run_paths.open_lines(path) as handle:
                 for line in handle:
                     if line.strip():
                         yield line

@@ -8,7 +8,6 @@ field survives) beside flat features for filtering in tf.data.
 """
 from __future__ import annotations
 
-import glob
 import os
 from typing import Optional, Sequence
 
@@ -18,6 +17,7 @@ import tensorflow_datasets as tfds
 from curriculum.catalog import Catalog
 from curriculum.shard_files import read_shard_texts, resolve_shards
 from curriculum.splits import split_ids_by_family
+from configs import run_paths
 
 DATASET_NAME = "synth_code_problems"
 HELD_OUT_FRACTION = 0.1
@@ -55,7 +55,7 @@ class SynthCodeProblems(tfds.core.GeneratorBasedBuilder):
         if self._source_files:
             return resolve_shards(self._source_files)
         run_dir = str(self.data_dir_root)
-        found = sorted(glob.glob(os.path.join(run_dir, "*", "problems-*.jsonl")))
+        found = run_paths.glob(os.path.join(run_dir, "*", "problems-*.jsonl"))
         if not found:
             raise ValueError(f"no problem shards under {run_dir}/<arm>/problems-*.jsonl; run data_gen first or "
                              "call curriculum.tfds_builder.prepare(run_dir, source_files=...)")

@@ -8,7 +8,6 @@ card and the resolved config beside the data.
 """
 from __future__ import annotations
 
-import json
 import os
 
 from configs.sections.data_gen import SEED_SOURCES
@@ -20,6 +19,8 @@ from data_gen.sampling import Sampling
 from rl.cli import run_with_config
 from rl.generation.factory import make_text_generator
 from sandbox.executor import SandboxExecutor
+from configs import run_paths
+from rl.state_files import write_json_atomic
 
 
 def make_seeds(section):
@@ -55,8 +56,8 @@ def run_data_gen(config, progress: bool = True) -> dict:
     environments, output_dir); returns the report."""
     section = config.data_gen
     output_dir = config.output_dir
-    os.makedirs(output_dir, exist_ok=True)
-    with open(os.path.join(output_dir, "data_gen_config.json"), "w") as handle:
+    run_paths.makedirs(output_dir)
+    with run_paths.open_file(os.path.join(output_dir, "data_gen_config.json"), "w") as handle:
         handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
     seeds = make_seeds(section)
     index = None
@@ -75,8 +76,7 @@ def run_data_gen(config, progress: bool = True) -> dict:
                                    teacher_model=str(config.teacher.model), contamination=index, progress=progress)
         manifest = pipeline.run(seeds)
     manifest["student_model"] = str(config.student.model)
-    with open(os.path.join(output_dir, "manifest.json"), "w") as handle:
-        json.dump(manifest, handle, indent=2, sort_keys=True)
+    write_json_atomic(os.path.join(output_dir, "manifest.json"), manifest)
     summary = report.write_report(output_dir, tuple(section.usable_band), manifest)
     report.write_dataset_card(output_dir, config.to_json_best_effort(indent=2, sort_keys=True), manifest, summary)
     return summary

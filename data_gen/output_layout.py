@@ -10,11 +10,11 @@
 from __future__ import annotations
 
 import dataclasses
-import glob
 import os
 
 from data_gen.records import ARMS, Attempt, Chain, Family, Problem
 from data_gen.shards import ReadStats, read_records
+from configs import run_paths
 
 RECORD_TYPES = {"problems": Problem, "attempts": Attempt, "families": Family, "chains": Chain}
 
@@ -51,7 +51,7 @@ def read_arm(output_dir: str, arm: str) -> ArmRecords:
     loaded = {}
     for kind, record_type in RECORD_TYPES.items():
         rows = []
-        for path in sorted(glob.glob(os.path.join(output_dir, arm, f"{kind}-h*.jsonl"))):
+        for path in run_paths.glob(os.path.join(output_dir, arm, f"{kind}-h*.jsonl")):
             rows.extend(read_records(path, record_type.from_json, stats))
         loaded[kind] = rows
     return ArmRecords(stats=stats, **loaded)

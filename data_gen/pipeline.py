@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 import time
 from typing import Mapping, Optional, Sequence
 
@@ -42,6 +41,7 @@ from data_gen.shards import ShardWriter, read_records
 from data_gen.summary import GradedAttempt, summarize
 from data_gen.attempt import attempt_request, grade_attempts_async
 from data_gen.sampling import Sampling, stable_seed
+from configs import run_paths
 from rl.generation.types import Completion, GenerationRequest, TextGenerator
 
 
@@ -343,7 +343,7 @@ class DataGenPipeline:
 
     async def run_async(self, seeds: Sequence[Seed]) -> dict:
         """Run (or resume) every family of this host's seeds; returns the manifest."""
-        os.makedirs(self.output_dir, exist_ok=True)
+        run_paths.makedirs(self.output_dir)
         started = time.time()
         self._load_existing()
         self._prior_chain_ids = {c.chain_id for c in read_records(

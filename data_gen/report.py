@@ -14,6 +14,7 @@ import numpy as np
 
 from data_gen import output_layout, turn_policy
 from data_gen.records import Attempt, Problem
+from configs import run_paths
 from rl.metrics_log import write_scalars
 
 
@@ -130,7 +131,7 @@ def _histograms(records: output_layout.ArmRecords, path: str, title: str) -> Opt
     axes[0][0].set_ylabel("problems")
     figure.suptitle(title)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    run_paths.save_figure(figure, path, dpi=100)
     plt.close(figure)
     return os.path.basename(path)
 
@@ -215,9 +216,9 @@ def write_report(output_dir: str, usable_band: Sequence[float], manifest: Option
         report["yield_ratio"] = yield_ratio(arms["multi_turn"], arms["single_turn"], band)
     if manifest:
         report["manifest"] = manifest
-    with open(os.path.join(output_dir, "report.json"), "w") as handle:
+    with run_paths.open_file(os.path.join(output_dir, "report.json"), "w") as handle:
         json.dump(report, handle, indent=2, sort_keys=True)
-    with open(os.path.join(output_dir, "report.md"), "w") as handle:
+    with run_paths.open_file(os.path.join(output_dir, "report.md"), "w") as handle:
         handle.write(_markdown(report))
     write_scalars(os.path.join(output_dir, "tensorboard"), 0, tensorboard_scalars(report))
     return report
@@ -244,6 +245,6 @@ def write_dataset_card(output_dir: str, config_json: str, manifest: dict, report
     lines += ["", "Files: `<arm>/problems-h*.jsonl` (data_gen.records.Problem), `attempts`, `families`, `chains`.",
               "", "## Config", "", "```json", config_json, "```", ""]
     path = os.path.join(output_dir, "dataset_card.md")
-    with open(path, "w") as handle:
+    with run_paths.open_file(path, "w") as handle:
         handle.write("\n".join(lines))
     return path

@@ -5,6 +5,13 @@ the writer promises durability), `repair_torn_tail` and `read_records`. On open,
 last line (a kill mid-write) is cut off and counted; malformed lines elsewhere are
 skipped and counted with their reason, never fatal (tests/rl/test_kill_safety.py kills
 writers at random moments).
+
+Shards may live on any filesystem `configs.run_paths` reaches. Off the local disk (gs://)
+there is no O_APPEND, fsync or truncate: the writer appends through the scheme's file
+object (tf.io.gfile re-uploads the object on each flush, so a durable record costs a
+rewrite of the shard: fine for data generation's rate, one record per teacher call), a
+failed write leaves its fragment for the next open to cut, and the repair rewrites the
+object without its torn tail.
 """
 from __future__ import annotations
 
@@ -13,11 +20,15 @@ import json
 import os
 from typing import Callable, Iterator, Optional, TypeVar
 
+from configs import run_paths
+
 T = TypeVar("T")
 
 
 def repair_torn_tail(path: str) -> bool:
     """Cut a last line that lacks its newline (a write cut short). Returns True if it cut."""
+    if not run_paths.is_local(path):
+        return _repair_torn_tail_elsewhere(path)
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return False
     with open(path, "rb+") as handle:
@@ -42,6 +53,18 @@ def repair_torn_tail(path: str) -> bool:
         return True
 
 
+def _repair_torn_tail_elsewhere(path: str) -> bool:
+    """`repair_torn_tail` off the local disk: the object rewritten without its torn tail."""
+    shard = run_paths.run_path(path)
+    if not shard.exists():
+        return False
+    data = shard.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return False
+    shard.write_bytes(data[:data.rfind(b"\n") + 1])
+    return True
+
+
 class ShardWriter:
     """Appends records (objects with `to_json`) to one JSONL file, durably.
 
@@ -54,11 +77,18 @@ class ShardWriter:
     """
 
     def __init__(self, path: str, fsync: bool = True):
+        self.path = path
+        self._fsync = fsync
+        self._fd = -1
+        self._remote = None
+        if not run_paths.is_local(path):   # gs:// and other schemes: see the module docstring
+            run_paths.makedirs(os.path.dirname(path))
+            self.torn_tail_repaired = repair_torn_tail(path)
+            self._remote = run_paths.open_file(path, "ab")
+            return
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
-        self.path = path
         self.torn_tail_repaired = repair_torn_tail(path)
-        self._fsync = fsync
         created = not os.path.exists(path)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         if created and fsync:
@@ -68,6 +98,11 @@ class ShardWriter:
         line = record.to_json() if hasattr(record, "to_json") else json.dumps(record, sort_keys=True)
         if "\n" in line:
             raise ValueError("a JSONL record must serialise to a single line")
+        if self._remote is not None:
+            self._remote.write((line + "\n").encode("utf-8"))
+            if self._fsync:
+                self._remote.flush()
+            return
         if self._fd < 0:
             raise ValueError(f"shard {self.path} is closed")
         data = memoryview((line + "\n").encode("utf-8"))
@@ -85,6 +120,9 @@ class ShardWriter:
             raise
 
     def close(self) -> None:
+        if self._remote is not None:
+            self._remote.close()
+            self._remote = None
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
@@ -118,9 +156,9 @@ class ReadStats:
 def read_records(path: str, parse: Callable[[str], T], stats: Optional[ReadStats] = None) -> Iterator[T]:
     """Records of one shard; malformed lines are skipped and counted in `stats`."""
     stats = stats if stats is not None else ReadStats()
-    if not os.path.exists(path):
+    if not run_paths.exists(path):
         return
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with run_paths.open_lines(path) as handle:
         for line in handle:
             if not line.endswith("\n"):
                 stats.skipped["torn_last_line"] += 1

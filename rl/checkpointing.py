@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import time
-from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import jax
@@ -31,6 +30,7 @@ import orbax.checkpoint as ocp
 from flax import nnx
 
 from rl.export import export_hf
+from configs import run_paths
 from rl.models.config import ModelConfig
 from rl.train_step import TrainState
 
@@ -45,19 +45,20 @@ class ResumePolicyError(RuntimeError):
 
 
 def checkpoint_directory(config) -> str:
-    """Where the run's checkpoints live: `checkpoint.directory`, else <output_dir>/checkpoints."""
-    return str(config.checkpoint.directory or os.path.join(str(config.output_dir), "checkpoints"))
+    """Where the run's checkpoints live: `checkpoint.directory`, else <output_dir>/checkpoints
+    (any filesystem `configs.run_paths` reaches, e.g. gs://)."""
+    return str(config.checkpoint.directory or run_paths.join(str(config.output_dir), "checkpoints"))
 
 
 def complete_steps(directory: str | os.PathLike) -> list[int]:
     """Steps of the complete checkpoints in `directory` (orbax renames a step's temporary
     directory to the bare step number only once the step is fully written), oldest first."""
     try:
-        names = os.listdir(directory)
+        names = run_paths.listdir(directory)
     except (FileNotFoundError, NotADirectoryError):
         return []
     return sorted(int(name) for name in names
-                  if name.isdigit() and os.path.isdir(os.path.join(directory, name)))
+                  if name.isdigit() and run_paths.isdir(run_paths.join(directory, name)))
 
 
 def apply_resume_policy(directory: str, policy: str, overwrite: bool = False,
@@ -69,7 +70,7 @@ def apply_resume_policy(directory: str, policy: str, overwrite: bool = False,
         raise ResumePolicyError(f"checkpoint.resume={policy!r} is unknown; choose one of {RESUME_POLICIES}")
     steps = complete_steps(directory)
     if policy == "must" and not steps:
-        why = "does not exist" if not os.path.isdir(directory) else "holds no complete checkpoint"
+        why = "does not exist" if not run_paths.isdir(directory) else "holds no complete checkpoint"
         raise ResumePolicyError(f"checkpoint.resume='must' but the checkpoint directory {directory} {why}; "
                                 "check the path (checkpoint.directory / output_dir) or use resume='auto'")
     if policy == "never" and steps:
@@ -78,8 +79,8 @@ def apply_resume_policy(directory: str, policy: str, overwrite: bool = False,
                 f"checkpoint.resume='never' but {directory} already holds checkpoints (steps {steps}); "
                 "use resume='auto' to continue, another output_dir, or checkpoint.overwrite=true to move them aside")
         if move:
-            aside = f"{str(directory).rstrip(os.sep)}.replaced-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-            os.rename(directory, aside)
+            aside = f"{str(directory).rstrip('/')}.replaced-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+            run_paths.move(directory, aside)
             logger.warning("checkpoint.resume='never' with overwrite: moved the old checkpoints to %s", aside)
         return []
     return steps
@@ -110,7 +111,10 @@ class Checkpointer:
     def __init__(self, directory: str | os.PathLike, keep_last: int = 3, async_save: bool = True):
         if keep_last < 1:
             raise ValueError(f"checkpoint.keep_last must be >= 1, got {keep_last}")
-        self.directory = Path(directory).absolute()
+        # Local paths made absolute (orbax needs that); gs:// and other schemes as given.
+        self.directory = run_paths.run_path(directory)
+        if run_paths.is_local(directory):
+            self.directory = self.directory.absolute()
         options = ocp.CheckpointManagerOptions(
             max_to_keep=keep_last, enable_async_checkpointing=async_save, create=True
         )
@@ -179,7 +183,7 @@ class Checkpointer:
         self.close()
 
 
-def export_safetensors(params: nnx.State, config: ModelConfig, directory: str | os.PathLike) -> Path:
+def export_safetensors(params: nnx.State, config: ModelConfig, directory: str | os.PathLike) -> os.PathLike:
     """Write `params` as a Hugging Face directory (float32, no tokenizer): `rl.export.export_hf`,
     which also writes the tokenizer, other dtypes and shards."""
     return export_hf(params, config, directory)

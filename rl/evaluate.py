@@ -18,6 +18,7 @@ import sys
 
 import ml_collections
 
+from configs import run_paths
 from rl.cli import run_with_config
 from rl.evaluation.benchmark import GradingResources
 from rl.evaluation.checkpoint_run import evaluate, sandbox_for
@@ -41,7 +42,7 @@ def main(config: ml_collections.ConfigDict) -> None:
         except ValueError as error:
             sys.exit(f"rl.evaluate: {error}")
         evaluate(config, generator, sandbox)
-    with open(os.path.join(config.output_dir, RESULTS_MARKDOWN)) as file:
+    with run_paths.open_file(os.path.join(config.output_dir, RESULTS_MARKDOWN)) as file:
         print(file.read(), end="")
     print(f"results in {config.output_dir}", file=sys.stderr)
 

@@ -12,7 +12,6 @@ JetStream server for the teacher (python -m data_gen.serve) for the data stage o
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import os
 import subprocess
@@ -31,11 +30,13 @@ from rl.cli import run_with_config
 from rl.evaluation.benchmark import GradingResources
 from rl.evaluation.report import RESULTS_JSON, write_report
 from rl.evaluation.suite import run_suite
-from rl.evaluation.synthetic_change import PROBLEM_SETS, measure, paired_change, synthetic_problem_sets
+from rl.evaluation.synthetic_change import (AFTER_FILE, BEFORE_FILE, policy_pass_rates, synthetic_problem_sets,
+                                            write_changes)
 from rl.generation.factory import make_text_generator
 from rl.generation.in_process import InProcessGenerator
 from rl.main_report import write_main_report
 from rl.policy import load_policy
+from configs import run_paths
 from rl.preflight import ServerLog, server_start_error
 from rl.rollout import rollout_sampling
 from rl.sampling.sampler import Sampler
@@ -96,11 +97,11 @@ def jetstream_teacher(config):
 
 
 def _problem_files(dataset_dir: str) -> tuple[str, ...]:
-    return tuple(sorted(glob.glob(os.path.join(dataset_dir, "multi_turn", "problems-h*.jsonl"))))
+    return tuple(run_paths.glob(os.path.join(dataset_dir, "multi_turn", "problems-h*.jsonl")))
 
 
 def _chain_files(dataset_dir: str) -> tuple[str, ...]:
-    return tuple(sorted(glob.glob(os.path.join(dataset_dir, "multi_turn", "chains-h*.jsonl"))))
+    return tuple(run_paths.glob(os.path.join(dataset_dir, "multi_turn", "chains-h*.jsonl")))
 
 
 def _data_generation(config, teacher, student, executor, progress: bool) -> str:
@@ -159,21 +160,6 @@ def _evaluate(config, policy, executor, directory: str, label: str) -> dict:
     return write_report(results, directory, {"label": label, "policy": policy.name})
 
 
-def _synthetic_pass_rates(config, policy, executor, problem_sets, path: str, label: str) -> dict:
-    """The policy's pass rates on the run's synthetic problem sets (cached in `path`)."""
-    cached = read_json_or_none(path)
-    if cached is not None:
-        return cached
-    generator = InProcessGenerator(Sampler(policy.graphdef, policy.params, pad_id=policy.pad_id), policy.tokenizer,
-                                   model_name=policy.name)
-    environments = {name: make_environment(name, config.environments)
-                    for name in {p.environment for problems in problem_sets.values() for p in problems}}
-    rates = measure(generator, problem_sets, environments, executor, rollout_sampling(config),
-                    int(config.main.eval_attempts), seed=int(config.main.eval_seed))
-    write_json_atomic(path, {"label": label, "pass_rates": rates})
-    return {"label": label, "pass_rates": rates}
-
-
 def _apply_resume_policy(config, output_dir: str) -> None:
     """`checkpoint.resume` for the whole job (rl.checkpointing.apply_resume_policy); with
     "never" + overwrite the previous run's training logs and after-training evaluation
@@ -186,9 +172,9 @@ def _apply_resume_policy(config, output_dir: str) -> None:
     if resume == "never" and overwrite and complete_steps(directory) and primary:
         aside = os.path.join(output_dir, "replaced-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
         for name in ("train", "eval_after", "synthetic_after.json"):
-            if os.path.exists(os.path.join(output_dir, name)):
-                os.makedirs(aside, exist_ok=True)
-                os.rename(os.path.join(output_dir, name), os.path.join(aside, name))
+            if run_paths.exists(os.path.join(output_dir, name)):
+                run_paths.makedirs(aside)
+                run_paths.move(os.path.join(output_dir, name), os.path.join(aside, name))
     apply_resume_policy(directory, resume, overwrite, move=primary)
 
 
@@ -197,7 +183,7 @@ def run_main(config, *, policy=None, teacher=None, student=None, executor=None, 
     `student` and `executor` may be given instead of being built from the config (tests)."""
     config = config.copy_and_resolve_references()
     output_dir = str(config.output_dir)
-    os.makedirs(output_dir, exist_ok=True)
+    run_paths.makedirs(output_dir)
     with contextlib.ExitStack() as stack:
         stack.enter_context(OutputDirLock(output_dir))  # a second run here fails at once
         _apply_resume_policy(config, output_dir)  # before any stage: `must` fails at once
@@ -213,21 +199,19 @@ def run_main(config, *, policy=None, teacher=None, student=None, executor=None, 
             config.curriculum.chain_files = _chain_files(dataset_dir)
         policy = policy or load_policy(config.model)
         problem_sets = synthetic_problem_sets(config.curriculum.data_files, config.curriculum,
-                                              int(config.main.eval_problem_limit))
+                                              int(config.synthetic_change.problem_limit))
         with clock.stage("evaluation_before"):
-            synthetic_before = _synthetic_pass_rates(config, policy, executor, problem_sets,
-                                                     os.path.join(output_dir, "synthetic_before.json"), "before")
+            synthetic_before = policy_pass_rates(config, policy, executor, problem_sets,
+                                                 os.path.join(output_dir, BEFORE_FILE), "before")
             before = _evaluate(config, policy, executor, os.path.join(output_dir, "eval_before"), "before")
         with clock.stage("training"):
             result = train(config, policy=policy, executor=executor, progress=progress)
         with clock.stage("evaluation_after"):
-            synthetic_after = _synthetic_pass_rates(config, policy, executor, problem_sets,
-                                                    os.path.join(output_dir, "synthetic_after.json"), "after")
+            synthetic_after = policy_pass_rates(config, policy, executor, problem_sets,
+                                                os.path.join(output_dir, AFTER_FILE), "after")
             after = _evaluate(config, policy, executor, os.path.join(output_dir, "eval_after"), "after")
         with clock.stage("report"):
-            changes = {name: paired_change(synthetic_before["pass_rates"].get(name, {}),
-                                           synthetic_after["pass_rates"].get(name, {}), seed=int(config.main.eval_seed))
-                       for name in PROBLEM_SETS}
+            changes = write_changes(output_dir, synthetic_before, synthetic_after, int(config.synthetic_change.seed))
             figures = write_main_report(output_dir, dataset_dir, before, after, result.metrics, clock.times,
                                         config, synthetic=changes,
                                         per_problem=(synthetic_before["pass_rates"], synthetic_after["pass_rates"]))

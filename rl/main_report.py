@@ -11,6 +11,7 @@ import numpy as np
 
 from data_gen.report import ratio_text
 from rl.evaluation.synthetic_change import change_text
+from configs import run_paths
 
 
 def _plt():
@@ -51,7 +52,7 @@ def plot_training(metrics: Sequence[Mapping], path: str) -> str:
         if axis.get_legend_handles_labels()[0]:
             axis.legend(fontsize=7)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    run_paths.save_figure(figure, path, dpi=100)
     plt.close(figure)
     return os.path.basename(path)
 
@@ -84,7 +85,7 @@ def plot_evaluation(rows: Sequence[Mapping], path: str) -> str:
     axis.set_title("evaluation before / after training (95% bootstrap CI)")
     axis.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    run_paths.save_figure(figure, path, dpi=100)
     plt.close(figure)
     return os.path.basename(path)
 
@@ -102,7 +103,7 @@ def plot_time_split(stage_times: Mapping[str, float], metrics: Sequence[Mapping]
     axes[1].set_xlabel("minutes")
     axes[1].set_title("training time split")
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    run_paths.save_figure(figure, path, dpi=100)
     plt.close(figure)
     return os.path.basename(path)
 
@@ -123,7 +124,7 @@ def plot_per_problem(per_problem: tuple[Mapping, Mapping], path: str) -> str:
     axis.set_ylim(-0.03, 1.03)
     axis.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    run_paths.save_figure(figure, path, dpi=100)
     plt.close(figure)
     return os.path.basename(path)
 
@@ -140,7 +141,8 @@ def write_main_report(output_dir: str, dataset_dir: str, before: Mapping, after:
                       per_problem: Optional[tuple[Mapping, Mapping]] = None) -> dict:
     """Write report.md, report.json and the plots; returns the figures."""
     data_report_path = os.path.join(dataset_dir, "report.json")
-    data_report = json.load(open(data_report_path)) if os.path.exists(data_report_path) else {}
+    data_report = (json.loads(run_paths.run_path(data_report_path).read_text())
+                   if run_paths.exists(data_report_path) else {})
     multi = data_report.get("arms", {}).get("multi_turn", {})
     rows = evaluation_rows(before, after)
     rewards = [float(row["reward_mean"]) for row in metrics]
@@ -163,7 +165,7 @@ def write_main_report(output_dir: str, dataset_dir: str, before: Mapping, after:
     figures = {"headline": headline, "evaluation": rows, "stage_times_s": dict(stage_times),
                "data_generation": {k: multi.get(k) for k in ("attempts", "problems", "usable", "chains")},
                "yield_ratio": data_report.get("yield_ratio"), "plots": plots}
-    with open(os.path.join(output_dir, "report.json"), "w") as handle:
+    with run_paths.open_file(os.path.join(output_dir, "report.json"), "w") as handle:
         json.dump(figures, handle, indent=2, sort_keys=True)
 
     humaneval = [r for r in rows if r["benchmark"] == "humaneval" and r["split"] == "all"]
@@ -213,6 +215,6 @@ def write_main_report(output_dir: str, dataset_dir: str, before: Mapping, after:
               "show the paper's effects: a handful of problems and updates moves the policy too little for a "
               "difference in pass rates to exceed the intervals above, and a single seed gives no spread across "
               "training runs. Read the before/after numbers as a check of the machinery, not as a result.", ""]
-    with open(os.path.join(output_dir, "report.md"), "w") as handle:
+    with run_paths.open_file(os.path.join(output_dir, "report.md"), "w") as handle:
         handle.write("\n".join(lines))
     return figures

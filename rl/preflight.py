@@ -22,6 +22,7 @@ from pathlib import Path
 from rl.loaders.errors import CheckpointError
 from rl.loaders.model_packs import MODEL_PACKS, locate_chunks
 from rl.loaders.random_init import is_random_init_source
+from configs import run_paths
 
 RUNSC_FIX = ("install it as root with `apt-get install -y runsc` (or see https://gvisor.dev/docs/user_guide/install/), "
              "or run without isolation with --config.{field}.backend=rlimits")
@@ -113,7 +114,7 @@ def check_training_data(config) -> None:
         raise SetupError("curriculum.data_files is empty; point it at data_gen's problem shards, e.g. "
                          "--config.curriculum.data_files=runs/data_gen/multi_turn/problems-h000.jsonl")
     for pattern in patterns:
-        if not glob.glob(str(pattern)):
+        if not run_paths.glob(str(pattern)):
             raise SetupError(f"curriculum.data_files: {pattern!r} matches no file; give data_gen's problem shards "
                              "(e.g. runs/data_gen/multi_turn/problems-h*.jsonl)")
 

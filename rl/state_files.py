@@ -8,18 +8,31 @@ whole run: a second run on the same directory fails at once with a clear error; 
 kernel drops the lock when the holder dies, so a killed run never blocks its rerun; the
 new holder removes the temporary files a killed writer left at the directory's top
 level, which no live writer can own any more).
+
+Paths go through `configs.run_paths`. On other filesystems (gs://, where an object is written
+whole: a reader sees the old object or the new one, never a torn one) the atomic writes
+are a plain write of the object, and the lock is not taken (object stores have no
+`flock`; a warning says so): there, run one job per output directory.
 """
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import tempfile
+
+from configs import run_paths
+
+logger = logging.getLogger(__name__)
 
 TEMPORARY_PREFIX = ".tmp-"
 
 
 def write_text_atomic(path: str, text: str) -> None:
+    if not run_paths.is_local(path):
+        run_paths.run_path(path).write_text(text)   # one object, written whole
+        return
     directory = os.path.dirname(os.path.abspath(path))
     descriptor, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=directory)
     try:
@@ -46,7 +59,7 @@ def write_json_atomic(path: str, value) -> None:
 def read_json_or_none(path: str):
     """The JSON in `path`, or None when it is missing or not valid JSON."""
     try:
-        with open(path) as handle:
+        with run_paths.open_file(path) as handle:
             return json.load(handle)
     except (OSError, ValueError):
         return None
@@ -78,6 +91,10 @@ class OutputDirLock:
         self._fd = -1
 
     def __enter__(self) -> "OutputDirLock":
+        if not run_paths.is_local(self.path):
+            logger.warning("output directory %s is not local: it cannot be locked, so make sure no other "
+                           "run writes there", os.path.dirname(self.path))
+            return self
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

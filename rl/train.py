@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import json
-import os
 import signal
 import sys
 import time
@@ -50,8 +50,10 @@ from data_gen.environments import ENVIRONMENT_REGISTRY, make_environment
 from data_gen.records import Problem
 from rl import distributed
 from rl import rollout as rollout_lib
+from configs import run_paths
 from rl.checkpointing import Checkpointer, ResumePolicyError, apply_resume_policy, checkpoint_directory
 from rl.cli import run_with_config
+from rl.evaluation import synthetic_change
 from rl.export import export_policy
 from rl.grpo.dynamic_sampling import informative_groups
 from rl.grpo.format_penalty import apply_format_penalty
@@ -173,14 +175,14 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     grpo = config.grpo
     step_settings = TrainStepSettings.from_config(grpo)
     output_dir = str(config.output_dir)
-    train_dir = os.path.join(output_dir, "train")
+    train_dir = run_paths.join(output_dir, "train")   # any filesystem: local, gs://, ...
     primary = distributed.is_primary()
     checkpoint_dir = checkpoint_directory(config)  # the resume policy first: nothing written yet
     resume = str(config.checkpoint.get("resume", "auto"))
     apply_resume_policy(checkpoint_dir, resume, bool(config.checkpoint.get("overwrite", False)), move=primary)
-    os.makedirs(train_dir, exist_ok=True)
+    run_paths.makedirs(train_dir)
     if primary:
-        with open(os.path.join(train_dir, "config.json"), "w") as handle:
+        with run_paths.open_file(run_paths.join(train_dir, "config.json"), "w") as handle:
             handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
     total_steps = int(config.train.steps)
     group_size = int(grpo.group_size)
@@ -410,10 +412,38 @@ def _progress(total: int, done: int, enabled: bool):
     return tqdm(total=total, initial=done, desc="GRPO steps", unit="step", disable=not enabled, dynamic_ncols=True)
 
 
+def train_measuring_synthetic_change(config, *, policy: Optional[Policy] = None, executor=None,
+                                     progress: bool = True) -> TrainResult:
+    """`train`, with the policy's pass rates on its synthetic training problems and on the
+    held-out families measured before and after (the `synthetic_change` section), the paired
+    changes written to <output_dir>/synthetic_change.json and printed. Single process: the
+    measurement samples and grades on this host."""
+    if jax.process_count() > 1:
+        raise ValueError("synthetic_change.attempts > 0 needs a single-process run; measure the exported "
+                         "policy afterwards with one process instead")
+    section = config.synthetic_change
+    output_dir = str(config.output_dir)
+    problem_sets = synthetic_change.synthetic_problem_sets(config.curriculum.data_files, config.curriculum,
+                                                           int(section.problem_limit))
+    policy = policy or load_policy(config.model)
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(SandboxExecutor.from_config(config.sandbox))
+        before = synthetic_change.policy_pass_rates(
+            config, policy, executor, problem_sets, run_paths.join(output_dir, synthetic_change.BEFORE_FILE), "before")
+        result = train(config, policy=policy, executor=executor, progress=progress)
+        after = synthetic_change.policy_pass_rates(
+            config, policy, executor, problem_sets, run_paths.join(output_dir, synthetic_change.AFTER_FILE), "after")
+    changes = synthetic_change.write_changes(output_dir, before, after, int(section.seed))
+    for name, change in changes.items():
+        print(synthetic_change.change_text(name, change))
+    return result
+
+
 def main(config) -> None:
     distributed.initialize()   # before any JAX computation; a no-op for a single process
     try:
-        result = train(config)
+        result = train_measuring_synthetic_change(config) if int(config.synthetic_change.attempts) else train(config)
     except ResumePolicyError as error:
         sys.exit(f"error: {error}")
     last = result.metrics[-1] if result.metrics else {}

@@ -3,37 +3,51 @@
 # machine), all running the same COMMAND and joined by jax.distributed (rl/distributed.py):
 #
 #   scripts/launch_tpu_pod.sh --tpu my-v5p-64 --zone us-east5-a [--project my-project] \
-#       [--repo /home/me/rl-codegen] -- \
+#       [--workers N] [--repo DIR] [--extras tpu] [--log-dir DIR] [--skip-setup] [--dry-run] -- \
 #       .venv/bin/python -m rl.train --config=configs/train.py --config.output_dir=gs://bucket/run1
 #
-#   scripts/launch_tpu_pod.sh --local 2 [--devices-per-process 1] [--log-dir DIR] -- \
+#   scripts/launch_tpu_pod.sh --local 2 [--devices-per-process 1] [--log-dir DIR] [--dry-run] -- \
 #       .venv/bin/python -m rl.train --config=configs/train.py
 #
-# On a pod every worker runs `cd REPO && JAX_NUM_PROCESSES=auto COMMAND` through
-# `gcloud compute tpus tpu-vm ssh --worker=all`; JAX finds the coordinator, the process
-# count and each worker's id from the TPU metadata. Locally, `python -m rl.launch_local`
-# sets them explicitly (a coordinator on 127.0.0.1). Either way each process draws its own
-# slice of every step's prompts (its data shard, by process index), grades its own rows and
-# feeds the devices it owns. Before a pod launch: the repository and its .venv must exist at
-# REPO on every worker, and the data files, output_dir and checkpoint directory must be
-# readable (and the last two writable) from every worker (a GCS bucket or a shared disk);
-# every process takes part in orbax's saves and restores.
-# --dry-run prints the command that would run instead of running it.
+# On a pod, for every worker (0 .. N-1; N from `gcloud compute tpus tpu-vm describe` unless
+# --workers gives it), all workers at once in each phase:
+#   1. copy: this checkout (`git archive` of the working tree's tracked files, uncommitted
+#      changes included) goes to the worker with `gcloud compute tpus tpu-vm scp` and is
+#      unpacked into DIR (default synthcurriculum-rl in the worker's home; its .venv and
+#      logs are kept);
+#   2. setup: `scripts/quickstart.sh setup` there installs gVisor's runsc (with sudo) and
+#      the project into DIR/.venv with the extras of --extras (default tpu); it does
+#      nothing when already done for this setup.py (skip it with --skip-setup);
+#   3. start: `JAX_NUM_PROCESSES=auto COMMAND` runs detached (setsid nohup: a dropped ssh
+#      connection does not end it), its output in DIR/LOG_DIR/worker-<i>.log (LOG_DIR
+#      default logs/launch-<UTC time>). JAX finds the coordinator, the process count and
+#      each worker's id from the TPU metadata.
+# Locally, `python -m rl.launch_local` sets them explicitly (a coordinator on 127.0.0.1).
+# Either way each process draws its own slice of every step's prompts (its data shard, by
+# process index), grades its own rows and feeds the devices it owns. The data files,
+# output_dir and checkpoint directory must be readable (and the last two writable) from
+# every worker: a gs:// bucket (run directories take any scheme, configs/run_paths.py) or a
+# shared disk; every process takes part in orbax's saves and restores.
+# --dry-run prints every command instead of running it (a pod dry run needs --workers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,11p' "$0" >&2
+  sed -n '2,10p' "$0" >&2
   exit 2
 }
 
-tpu="" zone="" project="" repo="$PWD" local_processes="" devices_per_process="" log_dir="" dry_run=0
+tpu="" zone="" project="" workers="" repo="synthcurriculum-rl" extras="tpu" skip_setup=0
+local_processes="" devices_per_process="" log_dir="" dry_run=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --tpu) tpu=${2:?--tpu needs a TPU name}; shift 2 ;;
     --zone) zone=${2:?--zone needs a zone}; shift 2 ;;
     --project) project=${2:?--project needs a project id}; shift 2 ;;
-    --repo) repo=${2:?--repo needs the repository path on the workers}; shift 2 ;;
+    --workers) workers=${2:?--workers needs the number of hosts of the slice}; shift 2 ;;
+    --repo) repo=${2:?--repo needs the directory on the workers}; shift 2 ;;
+    --extras) extras=${2:?--extras needs the setup.py extras to install, e.g. tpu}; shift 2 ;;
+    --skip-setup) skip_setup=1; shift ;;
     --local) local_processes=${2:?--local needs a process count}; shift 2 ;;
     --devices-per-process) devices_per_process=${2:?--devices-per-process needs a count}; shift 2 ;;
     --log-dir) log_dir=${2:?--log-dir needs a directory}; shift 2 ;;
@@ -47,13 +61,13 @@ if [ $# -eq 0 ]; then
   usage
 fi
 
+show() {
+  printf '%q ' "$@"
+  echo
+}
+
 run() {
-  if [ "$dry_run" = 1 ]; then
-    printf '%q ' "$@"
-    echo
-  else
-    exec "$@"
-  fi
+  if [ "$dry_run" = 1 ]; then show "$@"; else exec "$@"; fi
 }
 
 if [ -n "$local_processes" ]; then
@@ -73,7 +87,90 @@ if [ -z "$tpu" ] || [ -z "$zone" ]; then
   echo "launch_tpu_pod.sh: a pod launch needs --tpu NAME and --zone ZONE (or --local N for this machine)" >&2
   exit 2
 fi
-remote="cd $(printf '%q' "$repo") && JAX_NUM_PROCESSES=auto $(printf '%q ' "$@")"
-gcloud_command=(gcloud compute tpus tpu-vm ssh "$tpu" --zone="$zone" --worker=all --command="$remote")
-[ -n "$project" ] && gcloud_command+=(--project="$project")
-run "${gcloud_command[@]}"
+case "$workers" in
+  "") ;;
+  *[!0-9]*|0) echo "launch_tpu_pod.sh: --workers needs a positive count, got $workers" >&2; exit 2 ;;
+esac
+location=(--zone="$zone")
+[ -n "$project" ] && location+=(--project="$project")
+
+if [ -z "$workers" ]; then
+  if [ "$dry_run" = 1 ]; then
+    echo "launch_tpu_pod.sh: a dry run does not ask gcloud for the slice's hosts: give --workers N" >&2
+    exit 2
+  fi
+  endpoints=$(gcloud compute tpus tpu-vm describe "$tpu" "${location[@]}" --format='value(networkEndpoints[].ipAddress)')
+  workers=$(tr ';,' '\n\n' <<<"$endpoints" | grep -c .) || true
+  if [ "${workers:-0}" -lt 1 ]; then
+    echo "launch_tpu_pod.sh: gcloud lists no hosts for TPU $tpu in $zone" >&2
+    exit 1
+  fi
+fi
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+log_dir=${log_dir:-logs/launch-$stamp}
+archive="${TMPDIR:-/tmp}/synthcurriculum-rl-$stamp.tar.gz"
+remote_archive="/tmp/synthcurriculum-rl-$stamp.tar.gz"
+tree=$(git stash create 2>/dev/null || true)   # the working tree's tracked files, as a commit; none: HEAD
+tree=${tree:-HEAD}
+q_repo=$(printf '%q' "$repo")
+
+pids=()
+# Start one worker's command (in the background; a dry run prints it), tagged with the worker.
+on_worker() {
+  local worker=$1
+  shift
+  if [ "$dry_run" = 1 ]; then
+    show "$@"
+  else
+    ("$@" 2>&1 | sed -u "s/^/[worker $worker] /") &   # pipefail: the subshell fails when "$@" does
+    pids+=($!)
+  fi
+}
+
+# Wait for every worker's command of this phase; fail if any failed.
+wait_workers() {
+  local phase=$1 failed=0 pid
+  for pid in "${pids[@]}"; do
+    wait "$pid" || failed=1
+  done
+  pids=()
+  if [ "$failed" = 1 ]; then
+    echo "launch_tpu_pod.sh: the $phase phase failed on a worker (see its lines above)" >&2
+    exit 1
+  fi
+}
+
+echo "# $tpu: $workers workers; code: git commit $tree (tracked files as in the working tree); logs in $repo/$log_dir on each worker" >&2
+if [ "$dry_run" = 1 ]; then
+  show git archive --format=tar.gz --output="$archive" "$tree"
+else
+  git archive --format=tar.gz --output="$archive" "$tree"
+  trap 'rm -f "$archive"' EXIT
+fi
+
+for ((i = 0; i < workers; i++)); do
+  on_worker "$i" gcloud compute tpus tpu-vm scp "$archive" "$tpu:$remote_archive" "${location[@]}" --worker="$i"
+done
+wait_workers copy
+
+unpack="mkdir -p $q_repo && tar -xzf $remote_archive -C $q_repo && rm -f $remote_archive"
+for ((i = 0; i < workers; i++)); do
+  if [ "$skip_setup" = 1 ]; then
+    setup="$unpack"
+  else
+    setup="$unpack && cd $q_repo && EXTRAS=$(printf '%q' "$extras") bash scripts/quickstart.sh setup"
+  fi
+  on_worker "$i" gcloud compute tpus tpu-vm ssh "$tpu" "${location[@]}" --worker="$i" --command="$setup"
+done
+wait_workers setup
+
+command=$(printf '%q ' "$@")
+for ((i = 0; i < workers; i++)); do
+  log="$log_dir/worker-$i.log"
+  # Only the process goes to the background (not the whole list): ssh returns at once.
+  start="cd $q_repo && mkdir -p $(printf '%q' "$log_dir") && { JAX_NUM_PROCESSES=auto setsid nohup ${command}> $(printf '%q' "$log") 2>&1 < /dev/null & } && echo \"worker $i: pid \$! logs to $repo/$log\""
+  on_worker "$i" gcloud compute tpus tpu-vm ssh "$tpu" "${location[@]}" --worker="$i" --command="$start"
+done
+wait_workers start
+echo "# follow a worker: gcloud compute tpus tpu-vm ssh $tpu ${location[*]} --worker=0 --command='tail -f $repo/$log_dir/worker-0.log'" >&2

@@ -1,10 +1,10 @@
 """The package layering of docs/design.md, kept by reading every import of the project.
 
 Sandbox at the bottom imports nothing of the project; configs (with the shared
-`configs.registry`) imports nothing of the project and every layer above the sandbox may
+`configs.registry` and `configs.run_paths`) imports nothing of the project and every layer above the sandbox may
 read it; the inference stack (models, loaders with the tokenizers, sampling, generation
 clients, JetStream, with `rl.sharding` and the `rl.baselines` references) and rl's
-entry-point helpers (`rl.cli`, `rl.preflight`, `rl.metrics_log`) import no data_gen,
+entry-point helpers (`rl.cli`, `rl.preflight`, `rl.metrics_log`, `rl.state_files`) import no data_gen,
 curriculum or trainer module; data_gen imports the sandbox, the inference stack and those
 helpers, never the trainer; curriculum imports data_gen and the sandbox but nothing of rl;
 the trainer and the main job (the rest of rl) sit on top.
@@ -35,6 +35,7 @@ GROUPS = {
     "rl.cli": "rl helpers",               # --config parsing for every entry point, data_gen's included
     "rl.preflight": "rl helpers",
     "rl.metrics_log": "rl helpers",       # CSV / TensorBoard writers, also for the data report
+    "rl.state_files": "rl helpers",       # atomic state files and the output directory's lock, also data_gen's
     "data_gen": "data_gen",
     "curriculum": "curriculum",
     "rl": "trainer",

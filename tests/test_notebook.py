@@ -61,10 +61,22 @@ def _write_metrics(train_dir: str, config, rewards) -> None:
     log.close()
 
 
-def _write_main_run(run_dir: str, config, rewards, before: float, after: float) -> None:
+def _synthetic_change(arm_index: int, seed: int) -> dict:
+    """synthetic_change.json as rl.evaluation.synthetic_change.write_changes writes it."""
+    before, change = 0.4 + 0.1 * seed, 0.1 * (arm_index + 1) - 0.05 * seed
+    return {"training": {"problems": 6, "before": before, "after": before + change,
+                         "change": {"mean": change, "low": change - 0.08, "high": change + 0.08},
+                         "excludes_zero": change - 0.08 > 0},
+            "held_out": {"problems": 0}}
+
+
+def _write_main_run(run_dir: str, config, rewards, before: float, after: float, synthetic=None) -> None:
     """What rl.main.run_main leaves in its output dir: config.json, stage_times.json, train/,
-    eval_before/ and eval_after/ (write_report's files), report.md."""
+    eval_before/ and eval_after/ (write_report's files), synthetic_change.json, report.md."""
     os.makedirs(run_dir)
+    if synthetic is not None:
+        with open(os.path.join(run_dir, "synthetic_change.json"), "w") as handle:
+            json.dump(synthetic, handle)
     with open(os.path.join(run_dir, "config.json"), "w") as handle:
         handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
     with open(os.path.join(run_dir, "stage_times.json"), "w") as handle:
@@ -81,7 +93,8 @@ def _write_run(run_dir: str, arm: str, arm_index: int, seed: int) -> None:
     config = curricula.get_config(f"smoke,{arm}")
     config.train.seed = seed
     _write_main_run(run_dir, config, [_reward(arm_index, seed, step) for step in range(STEPS)],
-                    _pass_at_1(arm_index, seed, "before"), _pass_at_1(arm_index, seed, "after"))
+                    _pass_at_1(arm_index, seed, "before"), _pass_at_1(arm_index, seed, "after"),
+                    _synthetic_change(arm_index, seed))
 
 
 def _execute(notebook, directory: str) -> str:
@@ -167,6 +180,20 @@ def test_the_evaluation_table_is_the_seed_mean_before_and_after(executed):
         row = (f"| curricula/{arm} | humaneval | all | pass@1 | 2 | {before:.4f} | {after:.4f} "
                f"| {after - before:+.4f} |")
         assert row in outputs
+
+
+def test_the_synthetic_change_table_is_the_seed_mean_with_the_seeds_that_exclude_zero(executed):
+    outputs, _ = executed
+    for arm_index, arm in enumerate(("classic", "reverse")):
+        measured = [_synthetic_change(arm_index, seed)["training"] for seed in (0, 1)]
+        before = np.mean([m["before"] for m in measured])
+        after = np.mean([m["after"] for m in measured])
+        change = np.mean([m["change"]["mean"] for m in measured])
+        excluding = sum(m["excludes_zero"] for m in measured)
+        row = (f"| curricula/{arm} | training | 2 | 6/6 | {before:.4f} | {after:.4f} | {change:+.4f} "
+               f"| {excluding} of 2 |")
+        assert row in outputs
+    assert "| held_out |" not in outputs   # a set with no problems is not a row
 
 
 def test_the_notebook_writes_every_figure(executed):

@@ -1,8 +1,12 @@
 """Qwen2.5-32B (base) at the paper's scale on a TPU v5p-128 slice (64 chips, 95 GiB HBM each).
 
-    # on every host of the slice at once (one process per host; the TPU pod launch script
-    # of scripts/ wraps this with jax.distributed), once per seed 0, 1, 2:
-    python -m rl.train --config=configs/paper/qwen2_5_32b.py --config.train.seed=0
+    # one process per host of the slice (16 hosts), once per seed 0, 1, 2: the launcher
+    # copies this checkout to every host, sets it up there (runsc, .venv with jax[tpu]) and
+    # starts the processes detached, a log per host; the output directory is a bucket every
+    # host reaches, and the model checkpoint must be on every host (or give its path there)
+    scripts/launch_tpu_pod.sh --tpu my-v5p-128 --zone us-east5-a -- \\
+        .venv/bin/python -m rl.train --config=configs/paper/qwen2_5_32b.py --config.train.seed=0 \\
+        --config.output_dir=gs://my-bucket/paper/qwen2_5_32b/seed0
 
 Mesh (data, fsdp, tensor) = (1, 16, 4): FSDP over 16 and tensor parallelism over 4 chips
 (40 query and 8 KV heads split 4 ways), so each rollout row's decode is spread over 4

@@ -1,8 +1,12 @@
 """Qwen3-8B-Base at the paper's scale on a TPU v5p-32 slice (16 chips, 95 GiB HBM each).
 
-    # on every host of the slice at once (one process per host; the TPU pod launch script
-    # of scripts/ wraps this with jax.distributed), once per seed 0, 1, 2:
-    python -m rl.train --config=configs/paper/qwen3_8b_base.py --config.train.seed=0
+    # one process per host of the slice (4 hosts), once per seed 0, 1, 2: the launcher
+    # copies this checkout to every host, sets it up there (runsc, .venv with jax[tpu]) and
+    # starts the processes detached, a log per host; the output directory is a bucket every
+    # host reaches, and the model checkpoint must be on every host (or give its path there)
+    scripts/launch_tpu_pod.sh --tpu my-v5p-32 --zone us-east5-a -- \\
+        .venv/bin/python -m rl.train --config=configs/paper/qwen3_8b_base.py --config.train.seed=0 \\
+        --config.output_dir=gs://my-bucket/paper/qwen3_8b_base/seed0
 
 Mesh (data, fsdp, tensor) = (1, 16, 1): FSDP over all 16 chips. Memory estimate per chip
 (configs/paper/memory.py, counted from the model's shape, not measured): 8.19B

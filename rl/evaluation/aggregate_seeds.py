@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from configs import run_paths
 from rl.evaluation.report import aggregate_documents, seed_markdown_table
 
 
@@ -22,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     documents = []
     for path in arguments.results:
         try:
-            with open(path) as file:
+            with run_paths.open_file(path) as file:
                 documents.append(json.load(file))
         except (OSError, json.JSONDecodeError) as error:
             print(f"cannot read results file {path!r}: {error}", file=sys.stderr)
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = aggregate_documents(documents, arguments.confidence)
     print(seed_markdown_table(rows), end="")
     if arguments.output:
-        with open(arguments.output, "w") as file:
+        with run_paths.open_file(arguments.output, "w") as file:
             json.dump(rows, file, indent=2)
     return 0
 

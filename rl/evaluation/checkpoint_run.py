@@ -12,6 +12,7 @@ from typing import Iterator, Optional
 
 import ml_collections
 
+from configs import run_paths
 from rl.evaluation.benchmark import GradingResources, JobRunner
 from rl.evaluation.report import write_report
 from rl.evaluation.suite import needs_sandbox, run_suite
@@ -27,8 +28,8 @@ def evaluate(config: ml_collections.ConfigDict, generator: TextGenerator, sandbo
     `config` is an evaluation config (configs/eval.py): `checkpoint` (a label here),
     `output_dir`, `eval` and `environments` sections.
     """
-    os.makedirs(config.output_dir, exist_ok=True)
-    with open(os.path.join(config.output_dir, CONFIG_FILE), "w") as file:
+    run_paths.makedirs(config.output_dir)
+    with run_paths.open_file(os.path.join(config.output_dir, CONFIG_FILE), "w") as file:
         file.write(config.to_json_best_effort(indent=2, sort_keys=True))
     started = time.perf_counter()
     results = run_suite(config.eval, generator, GradingResources(sandbox, config.get("environments")))

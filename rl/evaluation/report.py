@@ -9,6 +9,7 @@ import json
 import os
 from typing import Any, Mapping, Sequence
 
+from configs import run_paths
 from rl.evaluation.runner import BenchmarkResult
 from rl.evaluation.seeds import aggregate_over_seeds
 from rl.metrics_log import write_scalars
@@ -49,15 +50,15 @@ def markdown_table(document: Mapping[str, Any]) -> str:
 
 def write_report(results: Sequence[BenchmarkResult], output_dir: str, metadata: Mapping[str, Any]) -> dict:
     """Write the JSON scores, the per-problem samples and the markdown table to `output_dir`."""
-    os.makedirs(output_dir, exist_ok=True)
+    run_paths.makedirs(output_dir)
     document = results_document(results, metadata)
-    with open(os.path.join(output_dir, RESULTS_JSON), "w") as file:
+    with run_paths.open_file(os.path.join(output_dir, RESULTS_JSON), "w") as file:
         json.dump(document, file, indent=2, sort_keys=True)
-    with open(os.path.join(output_dir, SAMPLES_JSONL), "w") as file:
+    with run_paths.open_file(os.path.join(output_dir, SAMPLES_JSONL), "w") as file:
         for result in results:
             for outcome in result.outcomes:
                 file.write(json.dumps({"benchmark": result.benchmark, **outcome.to_dict()}) + "\n")
-    with open(os.path.join(output_dir, RESULTS_MARKDOWN), "w") as file:
+    with run_paths.open_file(os.path.join(output_dir, RESULTS_MARKDOWN), "w") as file:
         file.write(markdown_table(document))
     write_scalars(os.path.join(output_dir, "tensorboard"), int(metadata.get("step", 0)), tensorboard_scalars(document))
     return document

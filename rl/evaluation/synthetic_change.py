@@ -15,10 +15,18 @@ from curriculum.input_pipeline import within_pass_rate_range
 from curriculum.shard_files import read_shard_texts, resolve_shards
 from curriculum.splits import family_key, select_split
 from data_gen.attempt import pass_rates
+from data_gen.environments import make_environment
 from data_gen.records import Problem
+from configs import run_paths
 from rl.evaluation.intervals import bootstrap_interval
+from rl.evaluation.seeds import aggregate_over_seeds
+from rl.generation.in_process import InProcessGenerator
+from rl.rollout import rollout_sampling
+from rl.sampling.sampler import Sampler
+from rl.state_files import read_json_or_none, write_json_atomic
 
 PROBLEM_SETS = ("training", "held_out")
+BEFORE_FILE, AFTER_FILE, CHANGE_FILE = "synthetic_before.json", "synthetic_after.json", "synthetic_change.json"
 
 
 def synthetic_problem_sets(data_files: Sequence[str], curriculum_section, limit: int) -> dict[str, list[Problem]]:
@@ -43,6 +51,52 @@ def measure(generator, problem_sets: Mapping[str, Sequence[Problem]], environmen
     """{set: {problem id: pass rate}} for each problem set."""
     return {name: pass_rates(generator, problems, environments, executor, sampling, attempts, seed)
             for name, problems in problem_sets.items()}
+
+
+def policy_pass_rates(config, policy, executor, problem_sets: Mapping[str, Sequence[Problem]], path: str,
+                      label: str) -> dict:
+    """{"label", "pass_rates": {set: {problem id: rate}}} of the policy's current parameters,
+    with `config.synthetic_change.attempts` attempts per problem under the rollouts' sampling;
+    cached in `path` (a finished measurement is read back, not rerun, on resume)."""
+    cached = read_json_or_none(path)
+    if cached is not None:
+        return cached
+    generator = InProcessGenerator(Sampler(policy.graphdef, policy.params, pad_id=policy.pad_id), policy.tokenizer,
+                                   model_name=policy.name)
+    environments = {name: make_environment(name, config.environments)
+                    for name in {p.environment for problems in problem_sets.values() for p in problems}}
+    section = config.synthetic_change
+    rates = measure(generator, problem_sets, environments, executor, rollout_sampling(config),
+                    int(section.attempts), seed=int(section.seed))
+    document = {"label": label, "pass_rates": rates}
+    write_json_atomic(path, document)
+    return document
+
+
+def write_changes(output_dir: str, before: Mapping, after: Mapping, seed: int) -> dict:
+    """{set: paired_change} of two policy_pass_rates documents, written to CHANGE_FILE."""
+    changes = {name: paired_change(before["pass_rates"].get(name, {}), after["pass_rates"].get(name, {}), seed=seed)
+               for name in PROBLEM_SETS}
+    write_json_atomic(run_paths.join(output_dir, CHANGE_FILE), changes)
+    return changes
+
+
+def aggregate_changes(documents: Sequence[Mapping], confidence: float = 0.95) -> dict:
+    """Several training seeds' CHANGE_FILE documents -> {set: {"before", "after", "change"}},
+    each a SeedAggregate dict (mean, std, t-interval over seeds) of that set's per-seed means;
+    sets a seed could not measure (no problems) are left out of that set's values."""
+    aggregated = {}
+    for name in PROBLEM_SETS:
+        measured = [document[name] for document in documents if document.get(name, {}).get("problems")]
+        if not measured:
+            continue
+        aggregated[name] = {
+            "seeds": len(measured),
+            "before": aggregate_over_seeds([m["before"] for m in measured], confidence).to_dict(),
+            "after": aggregate_over_seeds([m["after"] for m in measured], confidence).to_dict(),
+            "change": aggregate_over_seeds([m["change"]["mean"] for m in measured], confidence).to_dict(),
+        }
+    return aggregated
 
 
 def paired_change(before: Mapping[str, float], after: Mapping[str, float], seed: int = 0,

@@ -12,19 +12,24 @@ tokenizer (`rl.sampling.token_automaton`, cached) and enforced inside the sample
 loop; rows with and without constraints share a batch.
 The async twin batches: requests that arrive while the device is busy wait and then run
 together in one `generate` call (so concurrent teacher or student calls of many families
-share a prefill and a decode loop instead of queueing at batch 1). One lock serialises
-device use.
+share a prefill and a decode loop instead of queueing at batch 1). Before a batch starts,
+the worker waits while requests keep arriving (until `batch_quiet_s` passes with none, at
+most `batch_wait_s`, or a full batch is queued): callers woken by the same finished batch
+reach the queue a few milliseconds apart, and without the wait the first of them would
+run alone while the rest queue behind it. One lock serialises device use.
 """
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import threading
+import time
 from collections import defaultdict
 from typing import Optional, Sequence
 
 import jax
 import numpy as np
+from absl import logging
 
 from rl.generation.rendering import prompt_token_ids
 from rl.generation.types import Completion, GenerationRequest, GenerationResult
@@ -61,9 +66,14 @@ class InProcessGenerator:
     """Text generation with a model held in this process (teacher, student or policy)."""
 
     def __init__(self, sampler: Sampler, tokenizer: Tokenizer, *, model_name: str = "",
-                 max_batch_size: int = 32, max_context: Optional[int] = None):
+                 max_batch_size: int = 32, max_context: Optional[int] = None, batch_quiet_s: float = 0.5,
+                 batch_wait_s: float = 3.0):
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}")
+        if batch_quiet_s < 0 or batch_wait_s < 0:
+            raise ValueError(f"batch_quiet_s and batch_wait_s must be >= 0, got {batch_quiet_s}, {batch_wait_s}")
+        self.batch_quiet_s = batch_quiet_s
+        self.batch_wait_s = batch_wait_s
         self.sampler = sampler
         self.tokenizer = tokenizer
         self.model_name = model_name
@@ -143,8 +153,23 @@ class InProcessGenerator:
             threading.Thread(target=self._drain, name="in-process-generate", daemon=True).start()
         return await future
 
+    def _queued_rows(self) -> int:
+        with self._pending_lock:
+            return sum(request.n for requests, _, _ in self._pending for request in requests)
+
+    def _wait_for_stragglers(self) -> None:
+        deadline = time.monotonic() + self.batch_wait_s
+        queued = self._queued_rows()
+        while queued < self.max_batch_size and time.monotonic() < deadline:
+            time.sleep(min(self.batch_quiet_s, max(deadline - time.monotonic(), 0.0)))
+            now = self._queued_rows()
+            if now == queued:
+                return
+            queued = now
+
     def _drain(self) -> None:
         while True:
+            self._wait_for_stragglers()
             with self._pending_lock:
                 batch, self._pending = self._pending, []
                 if not batch:
@@ -172,12 +197,18 @@ class InProcessGenerator:
         ])
         constraints = [self.automaton(row.constraint) if row.constraint else None for row in rows]
         with self._device_lock:
+            started = time.perf_counter()
             output = self.sampler.sample(
                 [list(row.prompt_ids) for row in rows], max_new_tokens=max_new_tokens, temperature=temperature,
                 top_p=top_p, top_k=top_k, stop_token_ids=self.tokenizer.stop_token_ids, stop_strings=stop,
                 detokenize=self.tokenizer.decode if stop else None, rng=keys,
                 constraints=constraints if any(c is not None for c in constraints) else None,
             )
+            seconds = time.perf_counter() - started
+        logging.info("in-process generate: %d rows (%d distinct prompts, longest %d tokens), %d/%d new tokens "
+                     "(longest/limit), %d constrained, %.1f s", len(rows), len({row.prompt_ids for row in rows}),
+                     max(len(row.prompt_ids) for row in rows), max(map(len, output.tokens)), max_new_tokens,
+                     sum(c is not None for c in constraints), seconds)
         completions = []
         for row, tokens, log_probs, reason in zip(rows, output.tokens, output.log_probs, output.finish_reasons):
             text, stopped_by_string = _cut_at_stop_strings(self.tokenizer.decode(tokens), stop)

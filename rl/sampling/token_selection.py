@@ -1,5 +1,9 @@
-"""Choosing the next token from logits, per row: greedy (temperature 0), or Gumbel-max
-sampling from softmax(logits / temperature) truncated by top-k and top-p.
+"""Choosing the next token from logits, per row: greedy (temperature 0), or sampling from
+softmax(logits / temperature) truncated by top-k and top-p, by inverting the row's
+cumulative distribution at one uniform draw. One random number per row and one pass of
+exp over the vocabulary: Gumbel-max drew a Gumbel variate per vocabulary entry, and on CPU
+those 151,936 draws per row cost several times the model's forward step
+(docs/BENCHMARKS.md, "Token selection").
 
 The returned log-prob is of the chosen token under the temperature-scaled FULL softmax,
 before top-k/top-p truncation (docs/design.md, "Models and inference"), so that it equals what the
@@ -51,12 +55,33 @@ def _truncate(scaled: jax.Array, top_p: jax.Array, top_k: jax.Array) -> jax.Arra
     return jnp.where(scaled >= threshold, scaled, _NEG_INF)
 
 
+_BLOCK = 1024
+
+
+def _invert_cdf(weights: jax.Array, draws: jax.Array) -> jax.Array:
+    """The index i of each row with cdf[i-1] <= u * total < cdf[i] (u = draws, in [0, 1)), or -1
+    where rounding leaves none. Two levels (blocks of _BLOCK entries, then inside the chosen
+    block), so the cumulative sums run over a few hundred entries instead of the vocabulary."""
+    batch, vocab = weights.shape
+    blocks = -(-vocab // _BLOCK)
+    padded = jnp.pad(weights, ((0, 0), (0, blocks * _BLOCK - vocab))).reshape(batch, blocks, _BLOCK)
+    block_cumulative = jnp.cumsum(jnp.sum(padded, axis=-1), axis=-1)               # [b, blocks]
+    target = draws * block_cumulative[:, -1]
+    block_above = block_cumulative > target[:, None]
+    block = jnp.argmax(block_above, axis=-1)
+    before = jnp.where(block > 0, jnp.take_along_axis(block_cumulative, jnp.maximum(block - 1, 0)[:, None],
+                                                      axis=-1)[:, 0], 0.0)
+    inside = jnp.cumsum(jnp.take_along_axis(padded, block[:, None, None], axis=1)[:, 0], axis=-1)  # [b, _BLOCK]
+    above = inside > (target - before)[:, None]
+    found = jnp.any(block_above, axis=-1) & jnp.any(above, axis=-1)
+    return jnp.where(found, block * _BLOCK + jnp.argmax(above, axis=-1), -1).astype(jnp.int32)
+
+
 def select_tokens(logits: jax.Array, settings: SamplingSettings, keys: jax.Array) -> tuple[jax.Array, jax.Array]:
     """logits [b, vocab] float32, per-row keys [b] -> (tokens [b] int32, log-probs [b] float32)."""
     greedy = settings.temperature <= 0.0
     scale = jnp.where(greedy, 1.0, settings.temperature)[:, None]
     scaled = logits.astype(jnp.float32) / scale
-    log_probs = jax.nn.log_softmax(scaled, axis=-1)
     greedy_tokens = jnp.argmax(logits, axis=-1).astype(jnp.int32)
 
     def sample(_):
@@ -64,10 +89,13 @@ def select_tokens(logits: jax.Array, settings: SamplingSettings, keys: jax.Array
         candidates = jax.lax.cond(
             needs_truncation, lambda s: _truncate(s, settings.top_p, settings.top_k), lambda s: s, scaled
         )
-        gumbel = jax.vmap(lambda k: jax.random.gumbel(k, (logits.shape[-1],), jnp.float32))(keys)
-        sampled = jnp.argmax(candidates + gumbel, axis=-1).astype(jnp.int32)
+        weights = jnp.exp(candidates - jnp.max(candidates, axis=-1, keepdims=True))   # excluded entries: 0
+        draws = jax.vmap(lambda k: jax.random.uniform(k, (), jnp.float32))(keys)
+        sampled = _invert_cdf(weights, draws)
+        # float rounding can leave no entry above the draw; the row's most likely token stands in
+        sampled = jnp.where(sampled < 0, greedy_tokens, sampled)
         return jnp.where(greedy, greedy_tokens, sampled)
 
     tokens = jax.lax.cond(jnp.all(greedy), lambda _: greedy_tokens, sample, None)
-    chosen = jnp.take_along_axis(log_probs, tokens[:, None], axis=-1)[:, 0]
+    chosen = jnp.take_along_axis(jax.nn.log_softmax(scaled, axis=-1), tokens[:, None], axis=-1)[:, 0]
     return tokens, chosen

@@ -94,3 +94,31 @@ def test_export_safetensors_loads_in_transformers(tmp_path):
     with torch.no_grad():
         theirs = hf_model(torch.tensor(tokens, dtype=torch.long)).logits.numpy()
     np.testing.assert_allclose(ours, theirs, atol=2e-4, rtol=1e-4)
+
+
+def test_round_trip_and_resume_policy_on_another_filesystem_scheme(tmp_path, mesh, monkeypatch):
+    """Checkpoints on a non-local scheme (tests/fixtures/mapped_scheme.py: testfs://, an
+    object-store-like filesystem mapped onto tmp_path): saved, listed, restored and moved
+    aside by the resume policy there, never under <cwd>/testfs:."""
+    from rl.checkpointing import apply_resume_policy, complete_steps
+    from tests.fixtures.mapped_scheme import mapped_scheme
+
+    monkeypatch.chdir(tmp_path)
+    storage = tmp_path / "storage"
+    storage.mkdir()
+    with mapped_scheme(storage, monkeypatch):
+        directory = "testfs://bucket/run1/checkpoints"
+        saved, rng = _state(mesh, seed=1), jax.random.key(5)
+        with Checkpointer(directory, keep_last=2, async_save=True) as checkpointer:
+            checkpointer.save(3, saved, rng, {"k": 1})
+            checkpointer.save(4, saved, rng, {"k": 2})
+        assert complete_steps(directory) == [3, 4]
+        assert sorted(p.name for p in (storage / "bucket/run1/checkpoints").iterdir() if p.name.isdigit()) == ["3", "4"]
+        with Checkpointer(directory) as checkpointer:
+            restored = checkpointer.restore_latest(_state(mesh, seed=0), jax.random.key(0))
+        assert restored.step == 4 and restored.extra == {"k": 2} and _same(restored.state, saved)
+        assert apply_resume_policy(directory, "never", overwrite=True) == []
+        assert complete_steps(directory) == []
+        moved = [p for p in (storage / "bucket/run1").iterdir() if p.name.startswith("checkpoints.replaced-")]
+        assert len(moved) == 1 and (moved[0] / "4").is_dir()
+    assert not (tmp_path / "testfs:").exists()

@@ -44,7 +44,7 @@ def _config(run_dir, dataset_dir, learning_rate):
     config.grpo.optimizer.learning_rate = learning_rate
     config.curriculum.held_out_fraction = 0.25
     config.eval.humaneval.limit = 1
-    config.main.eval_attempts = 16
+    config.synthetic_change.attempts = 16
     return config
 
 
@@ -100,3 +100,31 @@ def test_main_job_reports_the_gain_on_its_training_problems(learning_rate, gains
     assert os.path.getsize(tmp_path / "per_problem.png") > 0
     cached = json.load(open(tmp_path / "synthetic_after.json"))
     assert set(cached["pass_rates"]) == {"training", "held_out"}
+
+
+@pytest.mark.slow
+def test_experiment_training_measures_the_change_and_seeds_aggregate(dataset_dir, executor, tmp_path):
+    """What every experiment config gets with `synthetic_change.attempts`: rl.train measures the
+    same sets before and after and writes the paired change; seeds aggregate with a t-interval."""
+    from rl.evaluation.synthetic_change import CHANGE_FILE, aggregate_changes
+    from rl.train import train_measuring_synthetic_change
+
+    config = train_doubles.train_config(str(tmp_path), os.path.join(dataset_dir, "multi_turn", "problems-h000.jsonl"),
+                                        steps=10, overlong_filtering=False)
+    config.grpo.optimizer.learning_rate = 3e-2
+    config.curriculum.held_out_fraction = 0.25
+    config.synthetic_change.attempts = 16
+    result = train_measuring_synthetic_change(config, policy=train_doubles.tiny_digit_policy(), executor=executor,
+                                              progress=False)
+    assert result.final_step == 10
+    changes = json.load(open(tmp_path / CHANGE_FILE))
+    assert changes["training"]["problems"] == 4 and changes["held_out"]["problems"] == 2
+    assert changes["training"]["change"]["mean"] > 0 and changes["training"]["excludes_zero"], changes
+    assert set(json.load(open(tmp_path / "synthetic_before.json"))["pass_rates"]) == {"training", "held_out"}
+
+    other_seed = json.loads(json.dumps(changes))
+    other_seed["training"]["change"]["mean"] -= 0.1
+    aggregated = aggregate_changes([changes, other_seed])
+    assert aggregated["training"]["seeds"] == 2
+    assert aggregated["training"]["change"]["mean"] == pytest.approx(changes["training"]["change"]["mean"] - 0.05)
+    assert aggregated["training"]["change"]["low"] < aggregated["training"]["change"]["mean"]

@@ -112,3 +112,46 @@ def test_a_response_prefix_is_appended_after_the_generation_prompt(generator):
     assert completion.prompt_tokens == len(generator.prompt_ids(plain)) + len(prefix_ids)
     with pytest.raises(ValueError, match="chat requests"):
         GenerationRequest(prompt="raw", response_prefix="```python\n")
+
+
+def test_callers_arriving_a_moment_apart_share_one_batch(generator, monkeypatch):
+    batches = []
+    real_generate = generator.generate
+
+    def recording_generate(requests):
+        batches.append(len(requests))
+        return real_generate(requests)
+
+    monkeypatch.setattr(generator, "generate", recording_generate)
+
+    async def caller(index):
+        await asyncio.sleep(0.05 * index)   # the way families woken by one finished batch arrive
+        return await generator.agenerate([_chat(f"caller {index}", temperature=1.0, seed=index)])
+
+    async def run_all():
+        return await asyncio.gather(*(caller(index) for index in range(5)))
+
+    results = asyncio.run(run_all())
+    assert batches == [5]
+    assert [result[0] for result in results] == real_generate(
+        [_chat(f"caller {index}", temperature=1.0, seed=index) for index in range(5)])
+
+
+def test_without_a_wait_the_first_caller_runs_alone(monkeypatch):
+    tokenizer = byte_tokenizer()
+    model = tiny_model("qwen2", seed=0, vocab_size=BYTE_VOCAB_SIZE)
+    eager = InProcessGenerator(Sampler.from_model(model, pad_id=tokenizer.pad_token_id), tokenizer,
+                               max_context=512, batch_quiet_s=0.0, batch_wait_s=0.0)
+    batches = []
+    real_generate = eager.generate
+    monkeypatch.setattr(eager, "generate", lambda requests: batches.append(len(requests)) or real_generate(requests))
+
+    async def caller(index):
+        await asyncio.sleep(0.05 * index)
+        return await eager.agenerate([_chat(f"caller {index}", seed=index)])
+
+    async def run_all():
+        return await asyncio.gather(*(caller(index) for index in range(3)))
+
+    asyncio.run(run_all())
+    assert batches[0] == 1 and sum(batches) == 3

@@ -66,3 +66,17 @@ def test_bad_settings_are_named():
         SamplingSettings.uniform(1, temperature=1.0, top_p=0.0)
     with pytest.raises(ValueError, match="temperature"):
         SamplingSettings.uniform(1, temperature=-1.0)
+
+
+def test_sampling_over_a_vocabulary_of_many_blocks_follows_the_distribution():
+    # mass on entries in different blocks of the two-level inversion, one at the very end
+    vocab, n = 5000, 4000
+    chosen = [3, 1500, 1023, 1024, 4999]
+    probabilities = np.array([0.3, 0.25, 0.2, 0.15, 0.1])
+    row = np.full((vocab,), -1e9, np.float32)
+    row[chosen] = np.log(probabilities)
+    logits = jnp.repeat(jnp.asarray(row)[None], n, axis=0)
+    tokens, _ = select_tokens(logits, _settings(n, temperature=1.0), _keys(n, seed=3))
+    counts = np.bincount(np.asarray(tokens), minlength=vocab)
+    assert counts.sum() == counts[chosen].sum()
+    np.testing.assert_allclose(counts[chosen] / n, probabilities, atol=0.03)
