@@ -11,6 +11,7 @@ import types
 import pytest
 
 import rl.main
+from rl.evaluation import synthetic_change
 from configs.default import get_config
 from rl.evaluation.report import RESULTS_JSON
 
@@ -39,8 +40,9 @@ def job(tmp_path, monkeypatch):
     monkeypatch.setattr(rl.main, "_problem_files", lambda directory: ())
     monkeypatch.setattr(rl.main, "_chain_files", lambda directory: ())
     monkeypatch.setattr(rl.main, "run_suite", run_suite)
-    monkeypatch.setattr(rl.main, "Sampler", lambda *args, **kwargs: None)
-    monkeypatch.setattr(rl.main, "InProcessGenerator", lambda *args, **kwargs: None)
+    for module in (rl.main, synthetic_change):   # the synthetic measurement builds its own generator
+        monkeypatch.setattr(module, "Sampler", lambda *args, **kwargs: None)
+        monkeypatch.setattr(module, "InProcessGenerator", lambda *args, **kwargs: None)
     monkeypatch.setattr(rl.main, "train", train)
     monkeypatch.setattr(rl.main, "write_main_report",
                         lambda output_dir, dataset_dir, before, after, *rest, **figures: {"before": before["metadata"]["label"],
