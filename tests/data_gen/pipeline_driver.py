@@ -40,14 +40,14 @@ def first_turns(seeds: Sequence[Seed]) -> dict[int, str]:
 
 def run(output_dir: str, seeds: Optional[Sequence[Seed]] = None, kill_after: Optional[int] = None,
         fail_after: Optional[int] = None, contamination: bool = False, response_prefix: str = "",
-        **overrides) -> dict:
+        student=None, **overrides) -> dict:
     seeds = list(seeds or make_seeds())
     config = make_config(**overrides)
     index = contamination_lib.build_index() if contamination else None
     teacher = ScriptedTeacherDouble(first_turns(seeds), kill_after=kill_after, fail_after=fail_after)
     with SandboxExecutor(workers=2) as executor:
         pipeline = DataGenPipeline(
-            config, teacher=teacher, student=ScriptedStudentDouble(), executor=executor,
+            config, teacher=teacher, student=student or ScriptedStudentDouble(), executor=executor,
             environments={"induction": make_environment("induction")}, output_dir=output_dir,
             teacher_sampling=Sampling(response_prefix=response_prefix), student_sampling=Sampling(),
             teacher_model="scripted-teacher-double",

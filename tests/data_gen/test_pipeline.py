@@ -11,7 +11,8 @@ from data_gen import output_layout
 from data_gen.pipeline import TeacherUnavailableError
 from data_gen.records import RejectionReason
 from tests.data_gen import pipeline_driver
-from tests.data_gen.pipeline_doubles import COMPLETION_TOKENS, PROMPT_TOKENS
+from rl.generation.types import GenerationResult
+from tests.data_gen.pipeline_doubles import COMPLETION_TOKENS, PROMPT_TOKENS, ScriptedStudentDouble
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -185,3 +186,19 @@ def test_a_response_prefix_is_part_of_the_recorded_and_parsed_reply(reference_ru
             assert sorted(prefixed[name]) == sorted(reference[name]), name   # families interleave freely
     attempts = [json.loads(line) for line in prefixed["multi_turn/attempts-h000.jsonl"]]
     assert attempts and all(a["raw_text"].startswith("```python\ndef f(") for a in attempts)
+
+
+class ShortChangingStudentDouble(ScriptedStudentDouble):
+    """Returns one completion fewer than the M it was asked for."""
+
+    def generate(self, requests):
+        return [GenerationResult(result.completions[:-1], result.model) for result in super().generate(requests)]
+
+
+def test_a_student_that_returns_fewer_than_m_completions_is_an_error_not_a_pass_rate(tmp_path):
+    output_dir = str(tmp_path / "short")
+    with pytest.raises(TeacherUnavailableError, match="returned 7 completions .* 8 were asked"):
+        pipeline_driver.run(output_dir, student=ShortChangingStudentDouble())
+    problems = [json.loads(line) for path in glob.glob(os.path.join(output_dir, "*", "problems-*.jsonl"))
+                for line in open(path).read().splitlines()]
+    assert problems == []   # no problem was stored with a pass rate over 7 attempts
