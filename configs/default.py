@@ -3,7 +3,8 @@ Qwen2.5-Coder-0.5B-Instruct pack as teacher, student and policy:
 
     python -m rl.main --config=configs/default.py [--config.output_dir=runs/default]
 
-Sized for about half an hour after set-up: seeds through the multi-turn loop in the
+About 40 minutes after set-up on a 2-core CPU (docs/RESULTS.md; most of it the GRPO
+updates, about 80 s each here, and data generation): seeds through the multi-turn loop in the
 deduction and abduction environments, the teacher held to each environment's output
 skeleton (structured decoding, prompts v2), M=8 student attempts under the rollouts'
 settings; GRPO updates on the usable problems; the policy measured on its training and
