@@ -207,7 +207,8 @@ class DataGenPipeline:
         if not self.teacher_sampling.constrained:
             return (await self._call(self.teacher, request, "teacher", attempt_id)).completions[0]
         try:
-            return await generate_in_skeleton(self.teacher, request, environment.skeleton)
+            return await generate_in_skeleton(self.teacher, request, environment.skeleton,
+                                              self.teacher_sampling.tail_max_new_tokens)
         except Exception as error:  # the client has already retried with backoff
             raise TeacherUnavailableError(
                 f"the teacher failed on {attempt_id} after its retries ({type(error).__name__}: {error}). "

@@ -22,6 +22,7 @@ class Sampling:
     reasoning_effort: str = ""
     response_prefix: str = ""
     constrained: bool = False   # teacher replies decoded under the environment's skeleton
+    tail_max_new_tokens: int = 0  # constrained: the tail's limit (input and message blocks); 0: max_new_tokens
 
     @classmethod
     def from_config(cls, section: ml_collections.ConfigDict) -> "Sampling":
@@ -29,7 +30,8 @@ class Sampling:
                    max_new_tokens=int(section.max_new_tokens),
                    reasoning_effort=str(section.get("reasoning_effort", "") or ""),
                    response_prefix=str(section.get("response_prefix", "") or ""),
-                   constrained=bool(section.get("constrained", False)))
+                   constrained=bool(section.get("constrained", False)),
+                   tail_max_new_tokens=int(section.get("tail_max_new_tokens", 0) or 0))
 
     def request(self, messages, n: int, seed: int) -> GenerationRequest:
         extra = {"reasoning_effort": self.reasoning_effort} if self.reasoning_effort else {}

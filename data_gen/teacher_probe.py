@@ -45,7 +45,7 @@ def probe(config) -> dict:
             requests = [sampling.request(environment.render_teacher_prompt("seed", TeacherContext(seed_text=seed.text)),
                                          1, index) for index, seed in enumerate(seeds)]
             started = time.monotonic()
-            completions = asyncio.run(_complete_all(teacher, requests, environment, sampling.constrained))
+            completions = asyncio.run(_complete_all(teacher, requests, environment, sampling))
             texts = [sampling.response_prefix + completion.text for completion in completions]
             parsed = [read_teacher_reply(environment, text, completion.finish_reason, sampling.constrained)
                       for text, completion in zip(texts, completions)]
@@ -72,11 +72,12 @@ def probe(config) -> dict:
     return results
 
 
-async def _complete_all(teacher, requests, environment, constrained: bool):
+async def _complete_all(teacher, requests, environment, sampling):
     """Every request at once (the in-process client batches what arrives together)."""
     async def one(request):
-        if constrained:
-            return await generate_in_skeleton(teacher, request, environment.skeleton)
+        if sampling.constrained:
+            return await generate_in_skeleton(teacher, request, environment.skeleton,
+                                              sampling.tail_max_new_tokens)
         return (await teacher.agenerate([request]))[0].completions[0]
 
     return await asyncio.gather(*(one(request) for request in requests))

@@ -95,20 +95,23 @@ class OutputSkeleton:
         return None
 
 
-async def generate_in_skeleton(client, request: GenerationRequest, skeleton: OutputSkeleton) -> Completion:
+async def generate_in_skeleton(client, request: GenerationRequest, skeleton: OutputSkeleton,
+                               tail_max_new_tokens: int = 0) -> Completion:
     """One teacher reply decoded under `skeleton`: the head (python block), then the tail
     built from f's signature, continuing the head as the reply's prefix. Returns one
     `Completion` whose text is head + tail (after the request's own response_prefix), with
-    both calls' tokens counted; each part may use up to the request's max_new_tokens; a head
-    cut by the token limit is returned as it is."""
+    both calls' tokens counted. The head may use up to the request's max_new_tokens, the tail
+    up to `tail_max_new_tokens` (0: the request's max_new_tokens too); a head cut by the token
+    limit is returned as it is."""
     head_request = dataclasses.replace(request, n=1, constraint=skeleton.head_regex())
     head = (await client.agenerate([head_request]))[0].completions[0]
     if head.finish_reason != "stop":
         return dataclasses.replace(head, finish_reason="length")
-    # The tail gets the same token limit as the head (not what the head left over), so every
-    # tail of a batch shares one decode shape and compiled loop.
+    # The tail gets a fixed token limit (not what the head left over), so every tail of a
+    # batch shares one decode shape and compiled loop.
     tail_request = dataclasses.replace(
         request, n=1, response_prefix=request.response_prefix + head.text,
+        max_new_tokens=tail_max_new_tokens or request.max_new_tokens,
         constraint=skeleton.tail_regex(skeleton.arity_of(head.text)))
     tail = (await client.agenerate([tail_request]))[0].completions[0]
     return Completion(text=head.text + tail.text, prompt_tokens=head.prompt_tokens,

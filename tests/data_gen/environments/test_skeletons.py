@@ -151,6 +151,17 @@ def test_two_part_decoding_continues_the_head_with_a_signature_tail():
     assert completion.completion_tokens == len(head) + len("```input\n[1, 2, 3], 1\n```")
 
 
+def test_tail_takes_its_own_token_limit_and_a_cut_tail_says_length():
+    skeleton = make_environment("abduction").skeleton
+    head = "```python\ndef f(x):\n    return x\n```\n"
+    double = _RecordingTeacherDouble([(head, "stop"), ("```input\n'aaaa", "length")])
+    request = GenerationRequest(messages=(Message("user", "write"),), max_new_tokens=256)
+    completion = asyncio.run(generate_in_skeleton(double, request, skeleton, tail_max_new_tokens=96))
+    first, second = double.requests
+    assert first.max_new_tokens == 256 and second.max_new_tokens == 96
+    assert completion.finish_reason == "length"
+
+
 def test_head_cut_by_the_limit_is_truncated_in_the_pipeline():
     from data_gen.pipeline import read_teacher_reply
 
