@@ -4,7 +4,9 @@
     python -m data_gen.main --config=configs/data_gen.py:gpu      # 1.5B teacher pack on one GPU
 
 The default runs on this 2-core CPU with the offline Qwen2.5-Coder-0.5B-Instruct pack as
-teacher and student, both in-process; `:gpu` makes the 1.5B pack the teacher. To use a
+teacher and student, both in-process, the teacher held to each environment's skeleton
+(`get_cpu_teacher_config`: prompts v2, T=0.7, short seed windows) in deduction and
+abduction, 2 turns; `:gpu` makes the 1.5B pack the teacher. To use a
 served teacher (JetStream, or vLLM/SGLang serving the paper's GPT-OSS-120B), set
 `--config.teacher.backend=jetstream|openai --config.teacher.address=...`.
 """
@@ -15,7 +17,7 @@ import ml_collections
 from configs.sections.data_gen import get_data_gen_config
 from configs.sections.environments import get_environments_config
 from configs.sections.sandbox import get_config as get_sandbox_config
-from configs.sections.teacher import get_student_config, get_teacher_config
+from configs.sections.teacher import apply_cpu_teacher_settings, get_student_config, get_teacher_config
 
 
 def get_config(size: str = "") -> ml_collections.ConfigDict:
@@ -29,10 +31,14 @@ def get_config(size: str = "") -> ml_collections.ConfigDict:
     config.sandbox = get_sandbox_config()
     config.environments = get_environments_config()
     if size == "":
+        apply_cpu_teacher_settings(config)
+        config.student.dtype = "bfloat16"
+        config.student.max_new_tokens = 192       # as the default main job's rollouts
         config.data_gen.num_seeds = 32
-        config.data_gen.turns = 3
+        config.data_gen.turns = 2
         config.data_gen.student_attempts = 8      # M=8 to fit a CPU; the paper uses 32
-        config.data_gen.environments = ("induction", "deduction")
+        config.data_gen.environments = ("deduction", "abduction")
+        config.data_gen.max_concurrent_families = 32
     if size == "gpu":
         config.teacher.model = "qwen2.5-coder-1.5b-instruct"
         config.data_gen.student_attempts = 32

@@ -22,7 +22,9 @@ text every reply is made to start with (`GenerationRequest.response_prefix`), e.
 blocks, no gain in valid instances (docs/RESULTS.md), so the default is none.
 `constrained` (teacher) decodes every reply under its environment's output skeleton
 (structured decoding: data_gen/environments/skeletons.py): the python block with the
-required functions, then exactly the input blocks f's signature asks for and the message.
+required functions, then exactly the input blocks f's signature asks for and the message;
+`tail_max_new_tokens` (0: `max_new_tokens`) limits that second part, which needs far fewer
+tokens than the code.
 M (student attempts per instance) lives in `data_gen`.
 """
 from __future__ import annotations
@@ -48,6 +50,7 @@ def _backend_config(temperature: float, max_new_tokens: int) -> ml_collections.C
     config.reasoning_effort = ""                 # paper: "high" (teacher) / "low" (student)
     config.response_prefix = ""                  # e.g. "```python\n": the reply starts in the code block
     config.constrained = False                   # teacher: decode replies under each environment's skeleton
+    config.tail_max_new_tokens = 0               # constrained: the input and message blocks' limit (0: max_new_tokens)
     config.timeout_s = 600.0                     # per remote call
     config.max_concurrency = 8                   # remote calls in flight per client
     config.constraint_field = "guided_regex"     # openai: the body field for a regex (vLLM; SGLang: "regex")
@@ -61,6 +64,32 @@ def _backend_config(temperature: float, max_new_tokens: int) -> ml_collections.C
 def get_teacher_config() -> ml_collections.ConfigDict:
     """The teacher: writes and refines problem instances."""
     return _backend_config(temperature=1.0, max_new_tokens=1024)
+
+
+def get_cpu_teacher_config() -> ml_collections.ConfigDict:
+    """The teacher measured best on a 2-core CPU (docs/RESULTS.md): the 0.5B pack in-process in
+    bf16, held to each environment's skeleton, T=0.7, 256 tokens for the python block (valid
+    ones took at most 161) and 96 for the input and message blocks. Use it with prompts v2 and
+    10-20-line seed windows (`apply_cpu_teacher_settings`)."""
+    config = get_teacher_config()
+    config.backend = "in_process"
+    config.dtype = "bfloat16"
+    config.constrained = True
+    config.temperature = 0.7
+    config.max_new_tokens = 256
+    config.tail_max_new_tokens = 96
+    return config
+
+
+def apply_cpu_teacher_settings(config: ml_collections.ConfigDict) -> None:
+    """Sets a job config's teacher to `get_cpu_teacher_config()` with what it was measured with:
+    prompts v2 and 10-20-line seed windows (on this CPU a teacher call's cost is mostly the
+    prefill of its prompt, about 1 GFLOP a prompt token for the 0.5B model, and the seed is
+    read again by the tail call and by later turns)."""
+    config.teacher = get_cpu_teacher_config()
+    config.environments.prompt_version = "v2"
+    config.data_gen.seed_min_lines = 10
+    config.data_gen.seed_max_lines = 20
 
 
 def get_student_config() -> ml_collections.ConfigDict:
@@ -79,6 +108,7 @@ def validate(section: ml_collections.ConfigDict, name: str = "teacher") -> None:
     require(0.0 < section.top_p <= 1.0, f"{name}.top_p", section.top_p, "out of range, it must be in (0, 1]")
     at_least(f"{name}.top_k", section.top_k, 0)
     at_least(f"{name}.max_new_tokens", section.max_new_tokens, 1)
+    at_least(f"{name}.tail_max_new_tokens", section.get("tail_max_new_tokens", 0), 0)
     require(section.timeout_s > 0, f"{name}.timeout_s", section.timeout_s, "out of range, it must be > 0")
     at_least(f"{name}.max_concurrency", section.max_concurrency, 1)
     at_least(f"{name}.retry.max_attempts", section.retry.max_attempts, 1)
