@@ -59,7 +59,6 @@ def get_config(size: str = "") -> ml_collections.ConfigDict:
     # are materialised per layer); 8 micro-batches of 32: 29 GiB (rl.train_step_bench --steps 0
     # --batch 256 --micro-batches M --prompt-tokens 1024 --completion-tokens 512).
     config.grpo.micro_batches = 8
-    config.grpo.optimizer.total_steps = 1000
     config.curriculum.max_prompt_tokens = 1024
     config.curriculum.bucket_boundaries = (256, 512, 1024)
     config.curriculum.data_files = (f"{DATA_DIR}/multi_turn/problems-h*.jsonl",)

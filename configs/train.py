@@ -6,7 +6,9 @@
 
 `get_config("smoke")` shrinks batch, lengths and steps to a few CPU steps.
 Shared values are written once and referenced: grpo.prompts_per_batch is the curriculum's
-prompts_per_step, grpo.max_staleness its trainer_asynchrony, train.steps its total_steps.
+prompts_per_step, grpo.max_staleness its trainer_asynchrony, train.steps its total_steps, and
+the learning-rate schedule's horizon (grpo.optimizer.total_steps, in optimiser updates) is
+train.steps x grpo.updates_per_batch unless a config sets it on purpose.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ def tie_shared_fields(config: ml_collections.ConfigDict) -> None:
     config.curriculum.prompts_per_step = config.grpo.get_ref("prompts_per_batch")
     config.curriculum.trainer_asynchrony = config.grpo.get_ref("max_staleness")
     config.curriculum.total_steps = config.train.get_ref("steps")
+    config.grpo.optimizer.total_steps = config.train.get_ref("steps") * config.grpo.get_ref("updates_per_batch")
 
 
 def get_config(size: str = "") -> ml_collections.ConfigDict:

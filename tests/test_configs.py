@@ -90,6 +90,8 @@ def test_every_experiment_arm_loads_and_keeps_shared_fields_tied(name, arm, size
     assert config.curriculum.prompts_per_step == config.grpo.prompts_per_batch
     config.train.steps = 7                 # a CLI override of one side moves the other
     assert config.curriculum.total_steps == 7
+    config.grpo.updates_per_batch = 2      # the schedule's horizon counts optimiser updates
+    assert config.grpo.optimizer.total_steps == 14
     assert config.model.checkpoint == gpu_config.POLICY_PACK
     if size == "gpu":
         assert config.teacher.model == gpu_config.TEACHER_PACK and config.train.steps == 7

@@ -58,7 +58,6 @@ def paper_config(checkpoint: str, output_dir: str, tpu: str, chips: int, data: i
     config.grpo.group_size = 8                           # G
     config.grpo.prompts_per_batch = ROLLOUTS_PER_STEP // 8
     config.grpo.micro_batches = MICRO_BATCHES
-    config.grpo.optimizer.total_steps = 40_000
     config.curriculum.max_prompt_tokens = SEQUENCE_LENGTH // 2
     config.curriculum.bucket_boundaries = (512, 1024, 2048)
     config.curriculum.data_files = (f"{output_dir}/data/multi_turn/problems-h*.jsonl",)
