@@ -13,7 +13,8 @@ from typing import Sequence
 
 from data_gen.environments import GradingItem, grade, grade_async
 from data_gen.environments.base import Environment
-from data_gen.sampling import Sampling, stable_seed
+from data_gen.sampling import stable_seed
+from rl.generation.sampling import Sampling
 from data_gen.records import Problem
 from rl.generation.types import GenerationRequest, GenerationResult
 

@@ -15,7 +15,7 @@ from data_gen import contamination, report
 from data_gen import seeds as seeds_lib
 from data_gen.environments import make_environment
 from data_gen.pipeline import DataGenPipeline
-from data_gen.sampling import Sampling
+from rl.generation.sampling import Sampling
 from rl.cli import run_with_config
 from rl.generation.factory import make_text_generator
 from sandbox.executor import SandboxExecutor

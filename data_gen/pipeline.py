@@ -40,7 +40,8 @@ from data_gen.seeds import Seed
 from data_gen.shards import ShardWriter, read_records
 from data_gen.summary import GradedAttempt, summarize
 from data_gen.attempt import attempt_request, grade_attempts_async
-from data_gen.sampling import Sampling, stable_seed
+from data_gen.sampling import stable_seed
+from rl.generation.sampling import Sampling
 from configs import run_paths
 from rl.generation.types import Completion, GenerationRequest, TextGenerator
 

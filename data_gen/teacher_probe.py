@@ -23,7 +23,7 @@ from data_gen.environments.skeletons import generate_in_skeleton
 from data_gen.environments.validation import validate_many
 from data_gen.main import make_seeds
 from data_gen.pipeline import read_teacher_reply
-from data_gen.sampling import Sampling
+from rl.generation.sampling import Sampling
 from rl.cli import run_with_config
 from rl.generation.factory import make_text_generator
 from sandbox.executor import SandboxExecutor

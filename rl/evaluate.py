@@ -23,7 +23,7 @@ from rl.cli import run_with_config
 from rl.evaluation.benchmark import GradingResources
 from rl.evaluation.checkpoint_run import evaluate, sandbox_for
 from rl.evaluation.report import RESULTS_MARKDOWN
-from rl.evaluation.sampling import SamplingSettings
+from rl.evaluation.sampling import EvalSampling
 from rl.evaluation.suite import build_benchmarks
 from rl.generation.factory import make_text_generator
 
@@ -37,7 +37,7 @@ def main(config: ml_collections.ConfigDict) -> None:
     with sandbox_for(config) as sandbox:
         try:  # the user's mistakes (a bad path, filter or checkpoint) end here with one message
             build_benchmarks(config.eval, GradingResources(sandbox, config.environments))
-            SamplingSettings.from_config(config.eval)
+            EvalSampling.from_config(config.eval)
             generator = make_text_generator(config.policy)
         except ValueError as error:
             sys.exit(f"rl.evaluate: {error}")

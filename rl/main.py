@@ -23,7 +23,7 @@ from data_gen import contamination, report
 from data_gen.environments import make_environment
 from data_gen.main import make_clients, make_seeds
 from data_gen.pipeline import DataGenPipeline
-from data_gen.sampling import Sampling
+from rl.generation.sampling import Sampling
 from rl import distributed
 from rl.checkpointing import ResumePolicyError, apply_resume_policy, checkpoint_directory, complete_steps
 from rl.cli import run_with_config

@@ -19,7 +19,7 @@ import numpy as np
 
 from data_gen.environments import GradingItem, grade
 from data_gen.records import Problem
-from data_gen.sampling import Sampling
+from rl.generation.sampling import Sampling
 from rl.sampling.sampler import FINISH_LENGTH, Sampler
 
 
@@ -52,14 +52,16 @@ def rollout_sampling(config) -> Sampling:
 
 
 def sample_rollout(sampler: Sampler, prompts: Sequence[Sequence[int]], problems: Sequence[Problem], *,
-                   group_size: int, max_new_tokens: int, temperature: float, top_p: float, top_k: int,
-                   stop_token_ids: Sequence[int], decode: Callable[[Sequence[int]], str], rng: jax.Array,
-                   step: int, policy_version: int) -> Rollout:
-    """G completions for each prompt (each row its own PRNG stream, folded from `rng`)."""
+                   group_size: int, sampling: Sampling, stop_token_ids: Sequence[int],
+                   decode: Callable[[Sequence[int]], str], rng: jax.Array, step: int,
+                   policy_version: int) -> Rollout:
+    """G completions for each prompt under `sampling` (`rollout_sampling`; each row its own
+    PRNG stream, folded from `rng`)."""
     repeated = [list(p) for p in prompts for _ in range(group_size)]
     row_problems = tuple(problem for problem in problems for _ in range(group_size))
-    output = sampler.sample(repeated, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-                            top_k=top_k, stop_token_ids=tuple(stop_token_ids), rng=rng)
+    output = sampler.sample(repeated, max_new_tokens=sampling.max_new_tokens, temperature=sampling.temperature,
+                            top_p=sampling.top_p, top_k=sampling.top_k, stop_token_ids=tuple(stop_token_ids),
+                            rng=rng)
     stops = set(stop_token_ids)
     texts = [decode([t for t in tokens if t not in stops]) for tokens in output.tokens]
     return Rollout(step=step, policy_version=policy_version, problems=row_problems, prompt_tokens=repeated,

@@ -251,9 +251,7 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
         sampler = Sampler(policy.graphdef, state.params, pad_id=policy.pad_id)
         rng = jax.random.fold_in(jax.random.fold_in(base_rng, rng_step), refill_index)
         return rollout_lib.sample_rollout(
-            sampler, prompts, problems, group_size=group_size, max_new_tokens=attempt.max_new_tokens,
-            temperature=attempt.temperature, top_p=attempt.top_p, top_k=attempt.top_k,
-            stop_token_ids=policy.stop_token_ids, decode=policy.prompt_tokenizer.decode, rng=rng,
+            sampler, prompts, problems, group_size=group_size, sampling=attempt, stop_token_ids=policy.stop_token_ids, decode=policy.prompt_tokenizer.decode, rng=rng,
             step=rng_step, policy_version=int(state.step))
 
     def grade(item: rollout_lib.Rollout) -> rollout_lib.Rollout:

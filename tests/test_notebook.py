@@ -18,7 +18,7 @@ from configs import train as train_config
 from configs.experiments import curricula
 from rl.evaluation.report import write_report
 from rl.evaluation.runner import BenchmarkResult, ProblemOutcome, ScoringSettings, score_outcomes
-from rl.evaluation.sampling import SamplingSettings
+from rl.evaluation.sampling import EvalSampling
 from rl.metrics_log import MetricsLog
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,7 +44,7 @@ def _humaneval_result(pass_at_1: float) -> BenchmarkResult:
                                reasons=("passed" if i < solved else "wrong_answer",)) for i in range(PROBLEMS)]
     scores, skipped = score_outcomes(outcomes, ScoringSettings(k_values=(1,)))
     return BenchmarkResult(benchmark="humaneval", scores=tuple(scores), outcomes=tuple(outcomes), wall_time_s=3.0,
-                           sampling=SamplingSettings(num_samples=1, temperature=0.0), skipped_k=tuple(skipped))
+                           sampling=EvalSampling(num_samples=1), skipped_k=tuple(skipped))
 
 
 def _write_metrics(train_dir: str, config, rewards) -> None:

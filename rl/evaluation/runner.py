@@ -15,7 +15,7 @@ from tqdm import tqdm
 from rl.evaluation.benchmark import Benchmark, EvalItem
 from rl.evaluation.intervals import Interval, bootstrap_interval
 from rl.evaluation.pass_at_k import pass_at_k_per_problem
-from rl.evaluation.sampling import SamplingSettings, sample_answers
+from rl.evaluation.sampling import EvalSampling, sample_answers
 from rl.generation.types import TextGenerator
 
 
@@ -75,12 +75,12 @@ class BenchmarkResult:
     scores: tuple[SplitScore, ...]
     outcomes: tuple[ProblemOutcome, ...]
     wall_time_s: float
-    sampling: SamplingSettings
+    sampling: EvalSampling
     skipped_k: tuple[int, ...] = ()
 
     def to_dict(self, with_outcomes: bool = False) -> dict:
         summary = {"benchmark": self.benchmark, "wall_time_s": self.wall_time_s,
-                   "sampling": dataclasses.asdict(self.sampling),
+                   "sampling": self.sampling.to_dict(),
                    "skipped_k": list(self.skipped_k),
                    "scores": [score.to_dict() for score in self.scores]}
         if with_outcomes:
@@ -110,7 +110,7 @@ def score_outcomes(outcomes: Sequence[ProblemOutcome], scoring: ScoringSettings)
     return scores, skipped_k
 
 
-def run_benchmark(benchmark: Benchmark, generator: TextGenerator, sampling: SamplingSettings,
+def run_benchmark(benchmark: Benchmark, generator: TextGenerator, sampling: EvalSampling,
                   scoring: ScoringSettings, show_progress: bool = True) -> BenchmarkResult:
     """Sample, grade and score every item of `benchmark`."""
     started = time.perf_counter()

@@ -13,7 +13,7 @@ import ml_collections
 from rl.evaluation import humaneval, livecodebench, math_benchmarks, synthetic_heldout  # noqa: F401
 from rl.evaluation.benchmark import BENCHMARKS, Benchmark, GradingResources
 from rl.evaluation.runner import BenchmarkResult, ScoringSettings, run_benchmark
-from rl.evaluation.sampling import SamplingSettings
+from rl.evaluation.sampling import EvalSampling
 from rl.generation.types import TextGenerator
 
 SANDBOXED_BENCHMARKS = ("humaneval", "livecodebench", "synthetic")
@@ -50,7 +50,7 @@ def run_suite(eval_config: ml_collections.ConfigDict, generator: TextGenerator,
               resources: GradingResources) -> list[BenchmarkResult]:
     """Every benchmark of `eval_config.benchmarks`, in order, on `generator`."""
     benchmarks = build_benchmarks(eval_config, resources)
-    sampling = SamplingSettings.from_config(eval_config)
+    sampling = EvalSampling.from_config(eval_config)
     scoring = scoring_settings(eval_config)
     return [run_benchmark(benchmark, generator, sampling, scoring, eval_config.show_progress)
             for benchmark in benchmarks]

@@ -13,6 +13,8 @@ import ast
 import dataclasses
 from typing import Iterable, Mapping
 
+from rl.sampling.token_selection import check_sampling_values
+
 _PREFIX = "x-sampling-"
 
 
@@ -32,12 +34,7 @@ class RequestSampling:
     constraint: str = ""   # a regex the reply must match (structured decoding); "" for none
 
     def __post_init__(self):
-        if self.temperature < 0:
-            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.top_k < 0:
-            raise ValueError(f"top_k must be >= 0, got {self.top_k}")
+        check_sampling_values(self.temperature, self.top_p, self.top_k)
 
     def to_metadata(self) -> tuple[tuple[str, str], ...]:
         return tuple((_PREFIX + field.name.replace("_", "-"), _encode(getattr(self, field.name)))

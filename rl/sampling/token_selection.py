@@ -18,9 +18,21 @@ from flax import struct
 _NEG_INF = -1e30
 
 
+def check_sampling_values(temperature: float, top_p: float, top_k: int) -> None:
+    """The ranges every form of the sampling settings keeps (the request-level
+    `rl.generation.sampling.Sampling`, JetStream's per-sample metadata and the rows here)."""
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0 (0 is greedy), got {temperature}")
+    if not 0.0 < top_p <= 1.0:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    if top_k < 0:
+        raise ValueError(f"top_k must be >= 0 (0 disables it), got {top_k}")
+
+
 @struct.dataclass
 class SamplingSettings:
-    """Per-row sampling parameters (arrays [batch]), so one compiled step serves mixed requests."""
+    """Per-row sampling parameters (arrays [batch]), so one compiled step serves mixed
+    requests: the device-side form of the request-level `rl.generation.sampling.Sampling`."""
 
     temperature: jax.Array  # float32; 0 means greedy
     top_p: jax.Array        # float32 in (0, 1]; 1 disables
@@ -28,12 +40,7 @@ class SamplingSettings:
 
     @classmethod
     def uniform(cls, batch_size: int, temperature: float = 0.0, top_p: float = 1.0, top_k: int = 0):
-        if temperature < 0:
-            raise ValueError(f"temperature must be >= 0 (0 is greedy), got {temperature}")
-        if not 0.0 < top_p <= 1.0:
-            raise ValueError(f"top_p must be in (0, 1], got {top_p}")
-        if top_k < 0:
-            raise ValueError(f"top_k must be >= 0 (0 disables it), got {top_k}")
+        check_sampling_values(temperature, top_p, top_k)
         return cls(
             temperature=jnp.full((batch_size,), temperature, jnp.float32),
             top_p=jnp.full((batch_size,), top_p, jnp.float32),

@@ -9,8 +9,9 @@ from configs.sections.data_gen import get_data_gen_config
 from data_gen import contamination as contamination_lib
 from data_gen.environments import make_environment
 from data_gen.pipeline import DataGenPipeline
-from data_gen.sampling import Sampling, stable_seed
+from data_gen.sampling import stable_seed
 from data_gen.seeds import Seed
+from rl.generation.sampling import Sampling
 from sandbox.executor import SandboxExecutor
 from tests.data_gen.pipeline_doubles import SEED_TEXT, ScriptedStudentDouble, ScriptedTeacherDouble
 

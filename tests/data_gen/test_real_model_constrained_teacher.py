@@ -11,7 +11,7 @@ from data_gen.environments.base import Rejection, TeacherContext
 from data_gen.environments.skeletons import generate_in_skeleton
 from data_gen.records import RejectionReason
 from data_gen.seeds import random_code_seeds
-from data_gen.sampling import Sampling
+from rl.generation.sampling import Sampling
 from rl.generation.in_process import InProcessGenerator
 
 FORMAT_REASONS = {RejectionReason.NO_CODE, RejectionReason.NO_INPUTS, RejectionReason.MISSING_FUNCTION,

@@ -5,7 +5,7 @@ import pytest
 from configs.eval import get_config
 from configs.sections.eval import BENCHMARK_NAMES
 from rl.evaluation.benchmark import BENCHMARKS
-from rl.evaluation.sampling import SamplingSettings
+from rl.evaluation.sampling import EvalSampling
 from rl.evaluation.suite import scoring_settings
 
 
@@ -32,5 +32,5 @@ def test_checkpoint_sets_the_policy_model():
 
 def test_defaults_are_greedy_pass_at_1():
     config = get_config()
-    assert SamplingSettings.from_config(config.eval).effective_temperature == 0.0
+    assert EvalSampling.from_config(config.eval).effective.temperature == 0.0
     assert scoring_settings(config.eval).k_values == (1, 5, 10)

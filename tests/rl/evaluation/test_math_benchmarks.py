@@ -6,7 +6,7 @@ import pytest
 from rl.evaluation.benchmark import GradingResources
 from rl.evaluation.math_benchmarks import load_math_jsonl
 from rl.evaluation.runner import ScoringSettings, run_benchmark
-from rl.evaluation.sampling import SamplingSettings
+from rl.evaluation.sampling import EvalSampling
 from rl.evaluation.suite import make_benchmark
 
 from tests.rl.evaluation.doubles import ScriptedGeneratorDouble
@@ -49,7 +49,7 @@ def test_math500_end_to_end_with_scripted_answers_in_model_forms():
     generator = ScriptedGeneratorDouble(
         lambda text, index: next(answer for key, answer in answers.items() if key in text))
     benchmark = make_benchmark("math500", _config("math500"), GradingResources())
-    result = run_benchmark(benchmark, generator, SamplingSettings(batch_size=3), ScoringSettings(k_values=(1, 5)),
+    result = run_benchmark(benchmark, generator, EvalSampling(batch_size=3), ScoringSettings(k_values=(1, 5)),
                            show_progress=False)
     assert "\\boxed{}" in generator.requests[0].messages[-1].content
     assert [outcome.correct for outcome in result.outcomes] == [(True,), (True,), (False,), (False,)]

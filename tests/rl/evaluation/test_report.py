@@ -7,7 +7,8 @@ from rl.evaluation.aggregate_seeds import main as aggregate_main
 from rl.evaluation.report import (RESULTS_JSON, RESULTS_MARKDOWN, SAMPLES_JSONL, aggregate_documents,
                                   write_report)
 from rl.evaluation.runner import BenchmarkResult, ProblemOutcome, ScoringSettings, score_outcomes
-from rl.evaluation.sampling import SamplingSettings
+from rl.evaluation.sampling import EvalSampling
+from rl.generation.sampling import Sampling
 
 
 def _result(correct_per_problem, name="bench"):
@@ -17,7 +18,7 @@ def _result(correct_per_problem, name="bench"):
                 for i, correct in enumerate(correct_per_problem)]
     scores, skipped = score_outcomes(outcomes, ScoringSettings(k_values=(1, 2, 8)))
     return BenchmarkResult(benchmark=name, scores=tuple(scores), outcomes=tuple(outcomes), wall_time_s=12.0,
-                           sampling=SamplingSettings(num_samples=2, temperature=1.0), skipped_k=tuple(skipped))
+                           sampling=EvalSampling(num_samples=2, sampling=Sampling(temperature=1.0)), skipped_k=tuple(skipped))
 
 
 def test_scores_per_split_follow_pass_at_k():

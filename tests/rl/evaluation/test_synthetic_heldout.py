@@ -12,7 +12,7 @@ from curriculum.splits import split_ids_by_family
 from data_gen.environments import ProblemProvenance, make_environment, validate
 from rl.evaluation.benchmark import GradingResources
 from rl.evaluation.runner import ScoringSettings, run_benchmark
-from rl.evaluation.sampling import SamplingSettings
+from rl.evaluation.sampling import EvalSampling
 from rl.evaluation.suite import make_benchmark
 
 from tests.rl.evaluation.doubles import ScriptedGeneratorDouble
@@ -88,10 +88,10 @@ def test_environment_filter_and_validation(shard, sandbox):
 
 def test_rewards_are_the_environments_own(shard, sandbox):
     benchmark = _benchmark(shard, sandbox, held_out_fraction=0.99)   # every family held out
-    right = run_benchmark(benchmark, ScriptedGeneratorDouble(_right_answer), SamplingSettings(batch_size=8),
+    right = run_benchmark(benchmark, ScriptedGeneratorDouble(_right_answer), EvalSampling(batch_size=8),
                           ScoringSettings(), show_progress=False)
     assert [score.num_problems for score in right.scores] == [8, 4, 4]
     assert all(score.pass_at[1].mean == 1.0 for score in right.scores), [o.reasons for o in right.outcomes]
-    overfit = run_benchmark(benchmark, ScriptedGeneratorDouble(_overfit_answer), SamplingSettings(batch_size=8),
+    overfit = run_benchmark(benchmark, ScriptedGeneratorDouble(_overfit_answer), EvalSampling(batch_size=8),
                             ScoringSettings(), show_progress=False)
     assert all(score.pass_at[1].mean == 0.0 for score in overfit.scores), [o.reasons for o in overfit.outcomes]
