@@ -12,6 +12,7 @@ JetStream server for the teacher (python -m data_gen.serve) for the data stage o
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import subprocess
@@ -19,11 +20,8 @@ import sys
 import time
 from typing import Optional
 
-from data_gen import contamination, report
-from data_gen.environments import make_environment
-from data_gen.main import make_clients, make_seeds
-from data_gen.pipeline import DataGenPipeline
-from rl.generation.sampling import Sampling
+from data_gen import output_layout
+from data_gen.main import generate_dataset
 from rl import distributed
 from rl.checkpointing import ResumePolicyError, apply_resume_policy, checkpoint_directory, complete_steps
 from rl.cli import run_with_config
@@ -32,7 +30,6 @@ from rl.evaluation.report import RESULTS_JSON, write_report
 from rl.evaluation.suite import run_suite
 from rl.evaluation.synthetic_change import (AFTER_FILE, BEFORE_FILE, policy_pass_rates, synthetic_problem_sets,
                                             write_changes)
-from rl.generation.factory import make_text_generator
 from rl.generation.in_process import InProcessGenerator
 from rl.main_report import write_main_report
 from rl.policy import load_policy
@@ -105,47 +102,26 @@ def _chain_files(dataset_dir: str) -> tuple[str, ...]:
 
 
 def _data_generation(config, teacher, student, executor, progress: bool) -> str:
-    """The dataset directory, generated (or resumed) unless one was given."""
+    """The dataset directory, generated (or resumed) unless one was given: data_gen's own
+    entry (`data_gen.main.generate_dataset`) into <output_dir>/data, the student sampling as
+    the rollouts do (`rollout_sampling`), with a JetStream teacher started for it where the
+    config asks for one without an address."""
     if config.main.dataset_dir:
         if not _problem_files(str(config.main.dataset_dir)):
             raise ValueError(f"main.dataset_dir {config.main.dataset_dir!r} holds no multi_turn/problems-h*.jsonl")
         return str(config.main.dataset_dir)
     dataset_dir = os.path.join(str(config.output_dir), "data")
-    manifest_path = os.path.join(dataset_dir, "manifest.json")
-    if (read_json_or_none(manifest_path) or {}).get("complete"):
+    if (read_json_or_none(output_layout.manifest_path(dataset_dir)) or {}).get("complete"):
         return dataset_dir
-    section = config.data_gen
-    index = None
-    if section.contamination_humaneval or section.contamination_livecodebench_files:
-        index = contamination.build_index(bool(section.contamination_humaneval),
-                                          tuple(section.contamination_livecodebench_files),
-                                          n=int(section.contamination_ngram),
-                                          threshold=float(section.contamination_threshold))
-
-    def run(teacher_client):
-        if student is not None:
-            teacher_client, student_client = teacher_client or make_text_generator(config.teacher), student
-        else:
-            teacher_client, student_client = make_clients(config.teacher, config.student, teacher_client)
-        pipeline = DataGenPipeline(
-            section, teacher=teacher_client, student=student_client, executor=executor,
-            environments={name: make_environment(name, config.environments) for name in section.environments},
-            output_dir=dataset_dir, teacher_sampling=Sampling.from_config(config.teacher),
-            student_sampling=rollout_sampling(config), teacher_model=str(config.teacher.model),
-            contamination=index, progress=progress)
-        return pipeline.run(make_seeds(section))
-
+    generate = functools.partial(generate_dataset, config, dataset_dir, student_sampling=rollout_sampling(config),
+                                 student=student, executor=executor, progress=progress)
     if teacher is None and config.teacher.backend == "jetstream" and not config.teacher.address:
         with jetstream_teacher(config) as address:
             with config.teacher.unlocked():
                 config.teacher.address = address
-            manifest = run(None)
+            generate()
     else:
-        manifest = run(teacher)
-    manifest["student_model"] = str(config.student.model)
-    summary = report.write_report(dataset_dir, tuple(section.usable_band), manifest)
-    report.write_dataset_card(dataset_dir, config.to_json_best_effort(indent=2, sort_keys=True), manifest, summary)
-    write_json_atomic(manifest_path, manifest)
+        generate(teacher=teacher)
     return dataset_dir
 
 
