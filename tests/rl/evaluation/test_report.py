@@ -18,7 +18,8 @@ def _result(correct_per_problem, name="bench"):
                 for i, correct in enumerate(correct_per_problem)]
     scores, skipped = score_outcomes(outcomes, ScoringSettings(k_values=(1, 2, 8)))
     return BenchmarkResult(benchmark=name, scores=tuple(scores), outcomes=tuple(outcomes), wall_time_s=12.0,
-                           sampling=EvalSampling(num_samples=2, sampling=Sampling(temperature=1.0)), skipped_k=tuple(skipped))
+                           sampling=EvalSampling(num_samples=2, sampling=Sampling(temperature=1.0)),
+                           skipped_k=tuple(skipped))
 
 
 def test_scores_per_split_follow_pass_at_k():
