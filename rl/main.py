@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -60,6 +62,19 @@ class _StageClock:
         finally:
             self.times[name] = self.times.get(name, 0.0) + time.time() - started
             write_json_atomic(self.path, self.times)
+            gc.collect()   # what the stage built (its generators, tables, caches) goes before the next
+            print(f"== {name}: {time.time() - started:.0f} s; memory now {_resident_gb():.1f} GB, "
+                  f"peak so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.1f} GB",
+                  file=sys.stderr, flush=True)
+
+
+def _resident_gb() -> float:
+    """This process's resident memory now (Linux /proc; 0 where it cannot be read)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**30
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 @contextlib.contextmanager

@@ -48,9 +48,11 @@ def synthetic_problem_sets(data_files: Sequence[str], curriculum_section, limit:
 
 def measure(generator, problem_sets: Mapping[str, Sequence[Problem]], environments, executor, sampling,
             attempts: int, seed: int) -> dict[str, dict[str, float]]:
-    """{set: {problem id: pass rate}} for each problem set."""
-    return {name: pass_rates(generator, problems, environments, executor, sampling, attempts, seed)
-            for name, problems in problem_sets.items()}
+    """{set: {problem id: pass rate}} for each problem set (all sets in one generate call, so
+    the generator batches them together)."""
+    everything = [problem for problems in problem_sets.values() for problem in problems]
+    rates = pass_rates(generator, everything, environments, executor, sampling, attempts, seed)
+    return {name: {problem.id: rates[problem.id] for problem in problems} for name, problems in problem_sets.items()}
 
 
 def policy_pass_rates(config, policy, executor, problem_sets: Mapping[str, Sequence[Problem]], path: str,
