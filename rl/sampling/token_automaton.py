@@ -12,7 +12,9 @@ only on a full match. The sampler masks logits with the row of each slot's state
 the state by the sampled token, all inside the jitted decode loop (`rl.sampling.steps`).
 
 Tables are cached on disk under `cache_dir` keyed by the vocabulary's fingerprint and the
-regex. A regex outlines-core cannot take fails here, before any decoding, with its message.
+regex, stored sparse (the allowed transitions only: a 247 MB table of 813 states is under
+1 MB of them) and kept under `cache_limit_bytes` by dropping the least recently used.
+A regex outlines-core cannot take fails here, before any decoding, with its message.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from outlines_core import Index, Vocabulary
 FORBIDDEN = -1
 _FORMAT_VERSION = "1"
 MAX_STATES = 1 << 20
+CACHE_LIMIT_BYTES = 256 << 20   # on-disk cache of one directory (sparse tables are small)
 
 
 class ConstraintError(ValueError):
@@ -138,7 +141,7 @@ def default_cache_dir() -> Path:
 
 
 def compile_regex(regex: str, vocabulary: ConstraintVocabulary, *,
-                  cache_dir: Optional[Path] = None) -> TokenAutomaton:
+                  cache_dir: Optional[Path] = None, cache_limit_bytes: int = CACHE_LIMIT_BYTES) -> TokenAutomaton:
     """The token automaton of `regex` over `vocabulary` (from memory, disk, or built)."""
     key = hashlib.sha256(f"{_FORMAT_VERSION}|{vocabulary.fingerprint}|{regex}".encode()).hexdigest()[:32]
     with _memory_lock:
@@ -150,6 +153,7 @@ def compile_regex(regex: str, vocabulary: ConstraintVocabulary, *,
     if automaton is None:
         automaton = _build(regex, vocabulary, key)
         _write_cached(path, automaton)
+        _trim_cache(directory, cache_limit_bytes, keep=path)
     with _memory_lock:
         _memory_cache[key] = automaton
     return automaton
@@ -160,20 +164,48 @@ def _read_cached(path: Path, regex: str, key: str) -> Optional[TokenAutomaton]:
         with np.load(path, allow_pickle=False) as data:
             if str(data["regex"]) != regex:
                 return None
-            return TokenAutomaton(regex, key, data["next_state"], int(data["initial_state"]))
-    except (OSError, KeyError, ValueError):
+            if "next_state" in data.files:   # the first, dense layout
+                next_state = data["next_state"]
+            else:
+                rows, width = (int(n) for n in data["shape"])
+                next_state = np.full((rows, width), FORBIDDEN, data["targets"].dtype)
+                next_state[data["states"], data["tokens"]] = data["targets"]
+            automaton = TokenAutomaton(regex, key, next_state, int(data["initial_state"]))
+    except (OSError, KeyError, ValueError, IndexError, TypeError):
         return None   # absent or damaged: rebuilt and rewritten
+    try:
+        os.utime(path)   # recently used: the last to be trimmed
+    except OSError:
+        pass
+    return automaton
 
 
 def _write_cached(path: Path, automaton: TokenAutomaton) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp.npz")
-        np.savez(temporary, next_state=automaton.next_state, initial_state=automaton.initial_state,
-                 regex=np.asarray(automaton.regex))
+        states, tokens = np.nonzero(automaton.next_state != FORBIDDEN)
+        np.savez(temporary, states=states.astype(np.int32), tokens=tokens.astype(np.int32),
+                 targets=automaton.next_state[states, tokens], shape=np.asarray(automaton.next_state.shape),
+                 initial_state=automaton.initial_state, regex=np.asarray(automaton.regex))
         os.replace(temporary, path)
     except OSError:
         pass  # a read-only cache only costs a rebuild next time
+
+
+def _trim_cache(directory: Path, limit_bytes: int, keep: Path) -> None:
+    """Delete the least recently used tables until the directory's tables fit `limit_bytes`."""
+    try:
+        entries = sorted(((entry.stat().st_mtime, entry.stat().st_size, entry) for entry in directory.glob("*.npz")
+                          if entry != keep), key=lambda item: item[0])
+        total = sum(size for _, size, _ in entries) + (keep.stat().st_size if keep.exists() else 0)
+        for _, size, entry in entries:
+            if total <= limit_bytes:
+                break
+            entry.unlink(missing_ok=True)
+            total -= size
+    except OSError:
+        pass  # another process trimmed first, or the directory is read-only
 
 
 def _outlines_vocabulary(vocabulary: ConstraintVocabulary):

@@ -106,3 +106,42 @@ def test_tables_are_cached_on_disk_and_reused(vocabulary, tmp_path):
     token_automaton._memory_cache.clear()
     rebuilt = compile_regex(r"[ab]{2}c", vocabulary, cache_dir=tmp_path)
     np.testing.assert_array_equal(first.next_state, rebuilt.next_state)
+
+
+def test_cached_tables_are_stored_sparse_and_the_dense_layout_still_reads(vocabulary, tmp_path):
+    from rl.sampling import token_automaton
+
+    token_automaton._memory_cache.clear()
+    automaton = compile_regex(r"[ab]{2}c", vocabulary, cache_dir=tmp_path)
+    path = next(tmp_path.glob("*.npz"))
+    with np.load(path) as data:
+        assert "next_state" not in data.files
+        assert len(data["targets"]) == int((automaton.next_state != token_automaton.FORBIDDEN).sum())
+    np.savez(path, next_state=automaton.next_state, initial_state=automaton.initial_state,
+             regex=np.asarray(automaton.regex))
+    token_automaton._memory_cache.clear()
+    again = compile_regex(r"[ab]{2}c", vocabulary, cache_dir=tmp_path)
+    np.testing.assert_array_equal(automaton.next_state, again.next_state)
+    assert again.next_state.dtype == automaton.next_state.dtype and again.initial_state == automaton.initial_state
+
+
+def test_cache_keeps_the_most_recently_used_tables_within_its_limit(vocabulary, tmp_path):
+    import os
+
+    from rl.sampling import token_automaton
+
+    token_automaton._memory_cache.clear()
+    regexes = [r"[ab]{2}c", r"a+b", r"c[ab]*", r"(ab|ba)c"]
+    paths = []
+    for age, regex in enumerate(regexes[:3]):
+        compile_regex(regex, vocabulary, cache_dir=tmp_path)
+        newest = max(tmp_path.glob("*.npz"), key=os.path.getmtime) if age == 0 else \
+            (set(tmp_path.glob("*.npz")) - set(paths)).pop()
+        os.utime(newest, (1000 + age, 1000 + age))   # the first written is the least recently used
+        paths.append(newest)
+    size = max(p.stat().st_size for p in paths)
+    token_automaton._memory_cache.clear()
+    compile_regex(regexes[0], vocabulary, cache_dir=tmp_path)   # read back: now the most recently used
+    compile_regex(regexes[3], vocabulary, cache_dir=tmp_path, cache_limit_bytes=int(size * 2.5))
+    left = set(tmp_path.glob("*.npz"))
+    assert len(left) == 2 and paths[0] in left and paths[1] not in left and paths[2] not in left
