@@ -55,7 +55,7 @@ from rl.checkpointing import Checkpointer, ResumePolicyError, apply_resume_polic
 from rl.cli import run_with_config
 from rl.evaluation import synthetic_change
 from rl.export import export_policy
-from rl.grpo.dynamic_sampling import informative_groups
+from rl.grpo.dynamic_sampling import select_groups
 from rl.grpo.format_penalty import apply_format_penalty
 from rl.metrics_log import MetricsLog
 from rl.policy import Policy, environment_prompt, load_policy
@@ -287,24 +287,21 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
             host_grades, timings["time_grading_s"] = future.result()
             graded = _with_all_grades(item, host_grades)
             timings["time_grading_wait_s"] = time.perf_counter() - started
-            parts = [graded]
-            informative = informative_groups(graded.rewards, group_size)
-            refills = 0
-            while (grpo.dynamic_sampling and int(informative.sum()) < prompts_per_batch
-                   and refills < int(config.train.max_refills)):
-                refills += 1
-                missing_per_host = -(-(prompts_per_batch - int(informative.sum())) // jax.process_count())
-                refill_batch = iterator.refill(graded.step, refills, missing_per_host)
-                extra_item = sample(refill_batch, graded.step, refills)
-                extra_rollout = _with_all_grades(extra_item, grade(_host_share(extra_item)))
-                parts.append(extra_rollout)
-                informative = np.concatenate([informative, informative_groups(extra_rollout.rewards, group_size)])
+            def draw_refill(refill_index: int, missing: int) -> rollout_lib.Rollout:
+                missing_per_host = -(-missing // jax.process_count())
+                extra_item = sample(iterator.refill(graded.step, refill_index, missing_per_host), graded.step,
+                                    refill_index)
+                return _with_all_grades(extra_item, grade(_host_share(extra_item)))
+
+            selection = select_groups(graded, draw_refill, prompts_per_batch=prompts_per_batch,
+                                      group_size=group_size, max_refills=int(config.train.max_refills),
+                                      enabled=bool(grpo.dynamic_sampling))
+            parts, informative, refills = list(selection.parts), selection.informative, selection.refills
             combined = rollout_lib.concatenate(parts) if len(parts) > 1 else graded
             for part in parts:
                 grouped = part.rewards.reshape(-1, group_size)
                 iterator.observe([p.id for p in part.problems[::group_size]], grouped, graded.step)
-            order = list(np.flatnonzero(informative)) + list(np.flatnonzero(~informative))
-            chosen = rollout_lib.select_rows(combined, _group_rows(order[:prompts_per_batch], group_size))
+            chosen = rollout_lib.select_rows(combined, _group_rows(selection.chosen_groups, group_size))
             rewards = chosen.rewards
             if float(grpo.format_penalty) > 0:
                 rewards = apply_format_penalty(rewards, chosen.well_formed, float(grpo.format_penalty))

@@ -1,13 +1,14 @@
 """Dynamic sampling (DAPO): a group whose G rewards are all equal has zero advantage and
 carries no learning signal, so it is dropped and the batch refilled from new prompts.
 
-`informative_groups` is the pure test; `GroupBatchFiller` is the host-side buffer the
-rollout loop feeds generation after generation until a batch of informative groups is
-full. Both work on NumPy arrays outside jit (the number of kept groups is data-dependent).
+`informative_groups` is the pure test; `select_groups` is the trainer's refill loop and
+group choice for one step (it draws refills through a callable, so it is tested without a
+model). Both work on NumPy arrays outside jit (the number of kept groups is data-dependent).
 """
 from __future__ import annotations
 
-from typing import Mapping
+import dataclasses
+from typing import Callable
 
 import numpy as np
 
@@ -21,47 +22,31 @@ def informative_groups(rewards: np.ndarray, group_size: int, tolerance: float = 
     return (grouped.max(axis=1) - grouped.min(axis=1)) > tolerance
 
 
-class GroupBatchFiller:
-    """Collects informative groups until `groups_per_batch` are held, then yields a batch.
+@dataclasses.dataclass(frozen=True)
+class GroupSelection:
+    """The rollout batches one training step drew and which of their groups it trains on."""
 
-    Each `add` takes per-sample arrays (leading axis num_groups * G, groups contiguous)
-    and a `rewards` entry; uninformative groups are counted and dropped.
-    """
+    parts: tuple            # the first batch, then each refill, in order (groups contiguous in each)
+    informative: np.ndarray  # [groups of all parts]: rewards not all equal
+    chosen_groups: tuple     # indices into the parts' groups, concatenated: informative ones first
+    refills: int
 
-    def __init__(self, groups_per_batch: int, group_size: int):
-        if groups_per_batch < 1 or group_size < 1:
-            raise ValueError("groups_per_batch and group_size must be positive")
-        self.groups_per_batch = groups_per_batch
-        self.group_size = group_size
-        self.dropped_groups = 0
-        self._pending: list[dict[str, np.ndarray]] = []
-        self._pending_groups = 0
 
-    def add(self, rollouts: Mapping[str, np.ndarray]) -> None:
-        keep_group = informative_groups(rollouts["rewards"], self.group_size)
-        self.dropped_groups += int((~keep_group).sum())
-        if not keep_group.any():
-            return
-        keep_sample = np.repeat(keep_group, self.group_size)
-        self._pending.append({name: np.asarray(value)[keep_sample] for name, value in rollouts.items()})
-        self._pending_groups += int(keep_group.sum())
-
-    @property
-    def ready(self) -> bool:
-        return self._pending_groups >= self.groups_per_batch
-
-    def take(self) -> dict[str, np.ndarray]:
-        """The first `groups_per_batch` held groups; the surplus stays for the next batch."""
-        if not self.ready:
-            raise ValueError(
-                f"only {self._pending_groups} of {self.groups_per_batch} informative groups held; "
-                "add more rollouts before taking a batch"
-            )
-        names = self._pending[0].keys()
-        merged = {name: np.concatenate([part[name] for part in self._pending]) for name in names}
-        cut = self.groups_per_batch * self.group_size
-        batch = {name: value[:cut] for name, value in merged.items()}
-        surplus = {name: value[cut:] for name, value in merged.items()}
-        self._pending_groups -= self.groups_per_batch
-        self._pending = [surplus] if self._pending_groups else []
-        return batch
+def select_groups(first, refill: Callable[[int, int], object], *, prompts_per_batch: int, group_size: int,
+                  max_refills: int, enabled: bool = True) -> GroupSelection:
+    """Dynamic sampling for one step: while fewer than `prompts_per_batch` groups of the batches
+    drawn so far are informative (and `enabled`, and fewer than `max_refills` refills were
+    drawn), draw `refill(refill_index, groups_missing)`; then choose `prompts_per_batch`
+    groups, informative ones first in draw order, and the uninformative ones in draw order
+    after them when refills ran out. Each part is anything with a `rewards` array of
+    groups * G entries."""
+    parts = [first]
+    informative = informative_groups(first.rewards, group_size)
+    refills = 0
+    while enabled and int(informative.sum()) < prompts_per_batch and refills < max_refills:
+        refills += 1
+        extra = refill(refills, prompts_per_batch - int(informative.sum()))
+        parts.append(extra)
+        informative = np.concatenate([informative, informative_groups(extra.rewards, group_size)])
+    order = list(np.flatnonzero(informative)) + list(np.flatnonzero(~informative))
+    return GroupSelection(tuple(parts), informative, tuple(int(i) for i in order[:prompts_per_batch]), refills)

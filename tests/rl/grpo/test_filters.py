@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from rl.grpo.dynamic_sampling import GroupBatchFiller, informative_groups
+from rl.grpo.dynamic_sampling import informative_groups, select_groups
 from rl.grpo.format_penalty import apply_format_penalty
 from rl.grpo.overlong import filter_overlong, overlong_soft_penalty
 
@@ -14,19 +14,42 @@ def test_informative_groups_drops_all_equal():
         informative_groups(rewards, 3)
 
 
-def test_filler_refills_until_full_and_keeps_surplus():
-    filler = GroupBatchFiller(groups_per_batch=2, group_size=2)
-    filler.add({"rewards": np.array([1, 1, 0, 1]), "ids": np.array([0, 1, 2, 3])})
-    assert not filler.ready and filler.dropped_groups == 1
-    with pytest.raises(ValueError, match="1 of 2"):
-        filler.take()
-    filler.add({"rewards": np.array([0, 0, 1, 0, 0, 1]), "ids": np.array([4, 5, 6, 7, 8, 9])})
-    assert filler.ready and filler.dropped_groups == 2
-    batch = filler.take()
-    np.testing.assert_array_equal(batch["ids"], [2, 3, 6, 7])
-    assert not filler.ready
-    filler.add({"rewards": np.array([1, 0]), "ids": np.array([10, 11])})
-    np.testing.assert_array_equal(filler.take()["ids"], [8, 9, 10, 11])
+class _RolloutDouble:
+    """A test double of a graded rollout: only its rewards (groups of G contiguous)."""
+
+    def __init__(self, rewards):
+        self.rewards = np.asarray(rewards, dtype=np.float64)
+
+
+def test_select_groups_refills_until_enough_groups_are_informative():
+    draws = [_RolloutDouble([0, 0, 1, 0]), _RolloutDouble([1, 1, 0, 1])]
+    asked = []
+
+    def refill(index, missing):
+        asked.append((index, missing))
+        return draws[index - 1]
+
+    selection = select_groups(_RolloutDouble([1, 1, 0, 1, 0, 0]), refill, prompts_per_batch=3, group_size=2,
+                              max_refills=5)
+    assert asked == [(1, 2), (2, 1)] and selection.refills == 2 and len(selection.parts) == 3
+    np.testing.assert_array_equal(selection.informative, [False, True, False, False, True, False, True])
+    assert selection.chosen_groups == (1, 4, 6)
+
+
+def test_select_groups_stops_at_the_refill_limit_and_fills_with_uninformative_groups():
+    selection = select_groups(_RolloutDouble([1, 1, 0, 1]), lambda index, missing: _RolloutDouble([0, 0, 1, 1]),
+                              prompts_per_batch=3, group_size=2, max_refills=1)
+    assert selection.refills == 1
+    assert selection.chosen_groups == (1, 0, 2)   # the informative group, then the others in draw order
+
+
+def test_select_groups_draws_nothing_when_dynamic_sampling_is_off():
+    def refill(index, missing):
+        raise AssertionError("no refill when disabled")
+
+    selection = select_groups(_RolloutDouble([1, 1, 0, 0]), refill, prompts_per_batch=2, group_size=2,
+                              max_refills=3, enabled=False)
+    assert selection.refills == 0 and selection.chosen_groups == (0, 1)
 
 
 def test_overlong_filter_masks_truncated_rows():
