@@ -135,6 +135,34 @@ def _percent(interval) -> str:
     return f"{100 * interval['mean']:.1f}% [{100 * interval['low']:.1f}, {100 * interval['high']:.1f}]"
 
 
+_MACHINERY = ("It shows that every stage runs for real on this machine: the teacher writes problems, the "
+              "sandbox validates and grades them, the student measures their difficulty, GRPO updates the policy "
+              "from sandboxed rewards, and the benchmarks are scored with bootstrap intervals.")
+
+
+def scope_text(synthetic: Mapping[str, Mapping]) -> str:
+    """The report's closing paragraph: what this run's intervals do and do not support."""
+    gains = [name.replace("_", "-") for name, change in synthetic.items()
+             if change.get("excludes_zero") and change["change"]["mean"] > 0]
+    losses = [name.replace("_", "-") for name, change in synthetic.items()
+              if change.get("excludes_zero") and change["change"]["mean"] < 0]
+    parts = [_MACHINERY]
+    if gains:
+        parts.append(f"The change on the {' and '.join(gains)} synthetic problems excludes zero: measured on fresh "
+                     "samples under the attempt definition its rewards use, the policy got better at problems "
+                     "its teacher made. That is this run and these few problems; it does not show the paper's "
+                     "effects (gains on held-out benchmarks, the roles of difficulty, curricula and environment "
+                     "mix), which need many problems, many updates and several seeds.")
+    if losses:
+        parts.append(f"The change on the {' and '.join(losses)} synthetic problems excludes zero with a loss: "
+                     "training made the policy worse there.")
+    if not gains and not losses:
+        parts.append("No interval above excludes zero: a handful of problems and updates moved the policy too "
+                     "little to tell a change from noise, and a single seed gives no spread across training "
+                     "runs. Read the before/after numbers as a check of the machinery, not as a result.")
+    return " ".join(parts)
+
+
 def write_main_report(output_dir: str, dataset_dir: str, before: Mapping, after: Mapping,
                       metrics: Sequence[Mapping], stage_times: Mapping[str, float], config,
                       synthetic: Optional[Mapping[str, Mapping]] = None,
@@ -191,6 +219,10 @@ def write_main_report(output_dir: str, dataset_dir: str, before: Mapping, after:
     lines += ["", "## Training", "",
               f"- steps: {len(metrics)}; mean reward first two steps {headline['reward_first_steps']}, "
               f"last two {headline['reward_last_steps']}"]
+    lengths = [float(m["response_length_mean"]) for m in metrics if m.get("response_length_mean") is not None]
+    if lengths:
+        lines.append(f"- mean response length first two steps {np.mean(lengths[:2]):.0f} tokens, "
+                     f"last two {np.mean(lengths[-2:]):.0f}")
     if multi.get("problems") is not None:
         lines.append(f"- the curriculum drew from the dataset's {multi.get('problems')} valid problem(s), "
                      f"{multi.get('usable')} of them usable")
@@ -209,12 +241,7 @@ def write_main_report(output_dir: str, dataset_dir: str, before: Mapping, after:
     lines += ["", "## Time", "", "| stage | minutes |", "|---|---|"]
     lines += [f"| {name} | {seconds / 60:.1f} |" for name, seconds in stage_times.items()]
     lines += ["", f"![time]({plots['time']})", "", "## What a run of this size can and cannot show", "",
-              "It shows that every stage runs for real on this machine: the teacher writes and refines problems, "
-              "the sandbox validates and grades them, the student measures their difficulty, GRPO updates the "
-              "policy from sandboxed rewards, and the benchmarks are scored with bootstrap intervals. It cannot "
-              "show the paper's effects: a handful of problems and updates moves the policy too little for a "
-              "difference in pass rates to exceed the intervals above, and a single seed gives no spread across "
-              "training runs. Read the before/after numbers as a check of the machinery, not as a result.", ""]
+              scope_text(synthetic), ""]
     with run_paths.open_file(os.path.join(output_dir, "report.md"), "w") as handle:
         handle.write("\n".join(lines))
     return figures
