@@ -3,12 +3,12 @@ Qwen2.5-Coder-0.5B-Instruct pack as teacher, student and policy:
 
     python -m rl.main --config=configs/default.py [--config.output_dir=runs/default]
 
-About 40 minutes after set-up on a 2-core CPU (docs/RESULTS.md; most of it the GRPO
-updates, about 80 s each here, and data generation): seeds through the multi-turn loop in the
-deduction and abduction environments, the teacher held to each environment's output
-skeleton (structured decoding, prompts v2), M=8 student attempts under the rollouts'
-settings; GRPO updates on the usable problems; the policy measured on its training and
-held-out synthetic problems and on a fixed 20-problem HumanEval subset before and after.
+About 25 minutes after set-up on a 2-core CPU (docs/RESULTS.md): one turn of 16 seeds in
+each of the deduction and abduction environments, the teacher held to each environment's
+output skeleton (structured decoding, prompts v2; about 7 minutes, 9 usable problems), M=8
+student attempts under the rollouts' settings; 8 GRPO updates on the usable problems
+(about 70 s each here); the policy measured on its training and held-out synthetic problems
+and on a fixed 20-problem HumanEval subset before and after (about 4 minutes each).
 The teacher and student share one in-process generator, which batches the concurrent calls
 of all families (faster here than the JetStream server, which prefills one request at a
 time: `--config.teacher.backend=jetstream` serves it instead). `get_config("smoke")` is a
@@ -65,7 +65,7 @@ def get_config(size: str = "") -> ml_collections.ConfigDict:
     config.data_gen.single_turn = False
     config.data_gen.max_concurrent_families = 32
 
-    config.train.steps = 2 if smoke else 6
+    config.train.steps = 2 if smoke else 8
     config.train.max_new_tokens = 128 if smoke else 192
     config.grpo.group_size = 4
     config.grpo.prompts_per_batch = 2
@@ -76,8 +76,13 @@ def get_config(size: str = "") -> ml_collections.ConfigDict:
     config.curriculum.pass_rate_range = config.data_gen.get_ref("usable_band")   # problems with signal
     config.curriculum.max_prompt_tokens = 256    # the student prompts are at most 225 tokens: one shape, one compile
     config.curriculum.bucket_boundaries = ()
-    config.checkpoint.save_every_steps = 3
-    config.checkpoint.keep_last = 1           # one checkpoint is about 6 GB (float32 parameters and Adam moments)
+    # One checkpoint, at the end, written before the evaluation starts: a save is about 6 GB
+    # (float32 parameters and Adam moments), and a save in the background beside the next
+    # update took this 24 GB machine past its memory twice (docs/RESULTS.md). A run killed
+    # during training redoes its updates; data generation and the first evaluation are kept.
+    config.checkpoint.save_every_steps = config.train.get_ref("steps")
+    config.checkpoint.async_save = False
+    config.checkpoint.keep_last = 1
     config.sandbox.workers = 2
 
     config.synthetic_change.attempts = 8        # before/after on the training and held-out problems
