@@ -44,7 +44,7 @@ def test_real_teacher_and_student_over_jetstream_yield_problems_or_reasons(tmp_p
     records = read_arm(str(run), "multi_turn")
     assert len(records.families) == 4, records.families            # 2 seeds x 2 environments
     assert len(records.attempts) >= 4
-    problems = {problem.problem_id: problem for problem in records.problems}
+    problems = {problem.id: problem for problem in records.problems}
     reasons = set(RejectionReason.all())
     for attempt in records.attempts:
         assert attempt.raw_text.strip(), attempt                     # the real teacher's words are kept
