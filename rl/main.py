@@ -32,13 +32,11 @@ from rl.evaluation.report import RESULTS_JSON, write_report
 from rl.evaluation.suite import run_suite
 from rl.evaluation.synthetic_change import (AFTER_FILE, BEFORE_FILE, policy_pass_rates, synthetic_problem_sets,
                                             write_changes)
-from rl.generation.in_process import InProcessGenerator
 from rl.main_report import write_main_report
-from rl.policy import load_policy
+from rl.policy import load_policy, policy_generator
 from configs import run_paths
 from rl.preflight import ServerLog, server_start_error
 from rl.rollout import rollout_sampling
-from rl.sampling.sampler import Sampler
 from rl.state_files import OutputDirLock, read_json_or_none, write_json_atomic, write_text_atomic
 from rl.train import train
 from sandbox.executor import SandboxExecutor
@@ -145,8 +143,7 @@ def _evaluate(config, policy, executor, directory: str, label: str) -> dict:
     cached = read_json_or_none(os.path.join(directory, RESULTS_JSON))
     if cached is not None:  # the name the evaluation writes; a torn file is rerun
         return cached
-    generator = InProcessGenerator(Sampler(policy.graphdef, policy.params, pad_id=policy.pad_id), policy.tokenizer,
-                                   model_name=policy.name)
+    generator = policy_generator(policy)
     results = run_suite(config.eval, generator, GradingResources(executor, config.environments))
     return write_report(results, directory, {"label": label, "policy": policy.name})
 

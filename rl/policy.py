@@ -8,8 +8,10 @@ from typing import Any, Callable, Sequence
 
 from flax import nnx
 
+from rl.generation.in_process import InProcessGenerator
 from rl.loaders import load_checkpoint
 from rl.models.hf_weights import model_from_hf_tensors
+from rl.sampling.sampler import Sampler
 
 
 class PromptTokenizer:
@@ -54,6 +56,13 @@ class Policy:
 def policy_from_model(name: str, model: nnx.Module, tokenizer, model_config) -> Policy:
     graphdef, params = nnx.split(model)
     return Policy(name=name, graphdef=graphdef, params=params, tokenizer=tokenizer, model_config=model_config)
+
+
+def policy_generator(policy: "Policy") -> InProcessGenerator:
+    """A text generator over the policy's current parameters (the evaluations before and after
+    training, on benchmarks and on the run's synthetic problems)."""
+    return InProcessGenerator(Sampler(policy.graphdef, policy.params, pad_id=policy.pad_id), policy.tokenizer,
+                              model_name=policy.name)
 
 
 def load_policy(model_section, mesh=None) -> Policy:

@@ -20,9 +20,8 @@ from data_gen.records import Problem
 from configs import run_paths
 from rl.evaluation.intervals import bootstrap_interval
 from rl.evaluation.seeds import aggregate_over_seeds
-from rl.generation.in_process import InProcessGenerator
+from rl.policy import policy_generator
 from rl.rollout import rollout_sampling
-from rl.sampling.sampler import Sampler
 from rl.state_files import read_json_or_none, write_json_atomic
 
 PROBLEM_SETS = ("training", "held_out")
@@ -63,8 +62,7 @@ def policy_pass_rates(config, policy, executor, problem_sets: Mapping[str, Seque
     cached = read_json_or_none(path)
     if cached is not None:
         return cached
-    generator = InProcessGenerator(Sampler(policy.graphdef, policy.params, pad_id=policy.pad_id), policy.tokenizer,
-                                   model_name=policy.name)
+    generator = policy_generator(policy)
     environments = {name: make_environment(name, config.environments)
                     for name in {p.environment for problems in problem_sets.values() for p in problems}}
     section = config.synthetic_change

@@ -41,8 +41,7 @@ def job(tmp_path, monkeypatch):
     monkeypatch.setattr(rl.main, "_chain_files", lambda directory: ())
     monkeypatch.setattr(rl.main, "run_suite", run_suite)
     for module in (rl.main, synthetic_change):   # the synthetic measurement builds its own generator
-        monkeypatch.setattr(module, "Sampler", lambda *args, **kwargs: None)
-        monkeypatch.setattr(module, "InProcessGenerator", lambda *args, **kwargs: None)
+        monkeypatch.setattr(module, "policy_generator", lambda policy: None)
     monkeypatch.setattr(rl.main, "train", train)
     monkeypatch.setattr(rl.main, "write_main_report",
                         lambda output_dir, dataset_dir, before, after, *rest, **figures: {"before": before["metadata"]["label"],
