@@ -70,7 +70,7 @@ def load_policy(model_section, mesh=None) -> Policy:
     loaded = load_checkpoint(str(model_section.checkpoint))
     if loaded.tokenizer is None:
         raise ValueError(f"model.checkpoint {model_section.checkpoint!r} has no tokenizer.json; the policy needs one")
-    overrides = {key: model_section[key] for key in ("dtype", "param_dtype", "remat") if key in model_section}
+    overrides = {key: model_section[key] for key in ("dtype", "param_dtype", "remat", "attention") if key in model_section}
     config = loaded.config.replace(**overrides)
     model = model_from_hf_tensors(config, loaded.tensors, mesh=mesh)
     return policy_from_model(str(model_section.checkpoint), model, loaded.tokenizer, config)

@@ -9,6 +9,10 @@ from typing import Any, Mapping, Optional
 
 SUPPORTED_ARCHITECTURES = ("qwen2", "qwen3", "llama")
 
+# The attention kernels rl.models.attention implements ("auto": cuDNN's fused kernel on a GPU
+# with a 16-bit compute dtype, the einsum kernel elsewhere).
+ATTENTION_IMPLEMENTATIONS = ("auto", "einsum", "xla", "cudnn")
+
 _HF_MODEL_TYPES = {"qwen2": "qwen2", "qwen3": "qwen3", "llama": "llama"}
 
 
@@ -34,6 +38,7 @@ class ModelConfig:
     dtype: str = "float32"        # compute dtype ("bfloat16" for training/decoding at scale)
     param_dtype: str = "float32"
     remat: bool = False           # rematerialise each layer in the backward pass
+    attention: str = "auto"       # kernel: auto | einsum | xla | cudnn (rl.models.attention)
 
     def __post_init__(self):
         if self.architecture not in SUPPORTED_ARCHITECTURES:
@@ -41,6 +46,9 @@ class ModelConfig:
                 f"unsupported architecture {self.architecture!r}; supported: "
                 + ", ".join(SUPPORTED_ARCHITECTURES)
             )
+        if self.attention not in ATTENTION_IMPLEMENTATIONS:
+            raise ValueError(f"unknown attention implementation {self.attention!r}; use one of "
+                             + ", ".join(ATTENTION_IMPLEMENTATIONS))
         if self.num_heads % self.num_kv_heads:
             raise ValueError(f"num_heads {self.num_heads} is not a multiple of num_kv_heads {self.num_kv_heads}")
 

@@ -1,5 +1,6 @@
 """The decoder's building blocks in Flax NNX: RMSNorm, grouped-query attention (optional
-QKV bias for Qwen2, per-head q/k RMSNorm for Qwen3), the SwiGLU MLP and one decoder layer.
+QKV bias for Qwen2, per-head q/k RMSNorm for Qwen3; the kernel itself is
+`rl.models.attention`), the SwiGLU MLP and one decoder layer.
 
 Every parameter carries `logical_axes` metadata (names from `rl.sharding.LOGICAL_AXIS_RULES`).
 Kernels are stored [in, out] (heads kept as their own axis), so a matmul reads the weight
@@ -18,12 +19,11 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from rl.models.attention import AttentionMask, attend
 from rl.models.config import ModelConfig
 from rl.models.kv_cache import write_rows
 from rl.models.matmul import dense
 from rl.models.rope import apply_rotary, inverse_frequencies
-
-_NEG_INF = -1e30
 
 
 def _param(rngs: nnx.Rngs, shape, axes, dtype, scale=None) -> nnx.Param:
@@ -86,30 +86,15 @@ class Attention(nnx.Module):
         k = apply_rotary(k, positions, inv_freq)
         return q, k, v
 
-    def _attend(self, q, keys, values, allowed):
-        """q [b,t,h,d]; keys/values [b,s,kv,d]; allowed [b,t,s] bool -> [b,t,embed]."""
-        c = self.config
-        dt = jnp.dtype(c.dtype)
-        b, t = q.shape[:2]
-        groups = c.num_heads // c.num_kv_heads
-        q = q.reshape(b, t, c.num_kv_heads, groups, c.head_dim)
-        scores = dense(q, keys, "btkgd,bskd->bkgts", dt) * (1.0 / np.sqrt(c.head_dim))
-        scores = jnp.where(allowed[:, None, None, :, :], scores, _NEG_INF)
-        weights = jax.nn.softmax(scores, axis=-1)
-        mixed = dense(weights, values, "bkgts,bskd->btkgd", dt)
-        mixed = mixed.reshape(b, t, c.num_heads, c.head_dim)
-        return dense(mixed, self.o_proj[...], "bthk,hkd->btd", dt)
+    def _output(self, mixed):
+        """[b, t, heads, head_dim] -> [b, t, embed] through o_proj."""
+        return dense(mixed, self.o_proj[...], "bthk,hkd->btd", jnp.dtype(self.config.dtype))
 
-    def __call__(self, x, positions, key_mask=None):
-        """Causal attention within x [b,t,embed]; returns (output, (keys, values)) for caching.
-
-        key_mask [b,t] marks valid tokens (False for padding); causality uses `positions`.
-        """
+    def __call__(self, x, positions, mask: AttentionMask):
+        """Attention within x [b,t,embed] under `mask` (built once per forward pass by the
+        transformer); returns (output, (keys, values)) for caching."""
         q, k, v = self._project(x, positions)
-        allowed = positions[:, None, :] <= positions[:, :, None]
-        if key_mask is not None:
-            allowed = allowed & key_mask[:, None, :]
-        return self._attend(q, k, v, allowed), (k, v)
+        return self._output(attend(q, k, v, mask, self.config)), (k, v)
 
     def with_cache(self, x, positions, cache_keys, cache_values):
         """Append x's keys/values at cache slots `positions` (contiguous per row) and attend
@@ -118,9 +103,8 @@ class Attention(nnx.Module):
         starts = positions[:, 0]
         cache_keys = write_rows(cache_keys, k, starts)
         cache_values = write_rows(cache_values, v, starts)
-        slots = jnp.arange(cache_keys.shape[1], dtype=positions.dtype)
-        allowed = slots[None, None, :] <= positions[:, :, None]
-        return self._attend(q, cache_keys, cache_values, allowed), cache_keys, cache_values
+        mask = AttentionMask.cached(positions, cache_keys.shape[1])
+        return self._output(attend(q, cache_keys, cache_values, mask, self.config)), cache_keys, cache_values
 
 
 class MLP(nnx.Module):
@@ -150,8 +134,8 @@ class DecoderLayer(nnx.Module):
         self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps, pdt)
         self.mlp = MLP(config, rngs=rngs)
 
-    def __call__(self, x, positions, key_mask=None):
-        attended, kv = self.self_attn(self.input_layernorm(x), positions, key_mask)
+    def __call__(self, x, positions, mask: AttentionMask):
+        attended, kv = self.self_attn(self.input_layernorm(x), positions, mask)
         x = x + attended
         x = x + self.mlp(self.post_attention_layernorm(x))
         return x, kv

@@ -24,14 +24,15 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from rl.models.attention import AttentionMask
 from rl.models.config import ModelConfig
 from rl.models.kv_cache import KVCache, write_rows
 from rl.models.layers import DecoderLayer, RMSNorm
 from rl.models.matmul import dense
 
 
-def _run_layer(layer: DecoderLayer, x, positions, key_mask):
-    return layer(x, positions, key_mask)
+def _run_layer(layer: DecoderLayer, x, positions, mask: AttentionMask):
+    return layer(x, positions, mask)
 
 
 _run_layer_rematerialised = nnx.remat(_run_layer)
@@ -62,27 +63,35 @@ class Transformer(nnx.Module):
     def logits_from_hidden(self, hidden: jax.Array) -> jax.Array:
         return dense(hidden, self.output_head(), "...d,dv->...v", jnp.dtype(self.config.dtype))
 
-    def _layers_forward(self, tokens, positions, key_mask):
+    def _layers_forward(self, tokens, positions, mask: AttentionMask):
         x = self.embed(tokens)
         run = _run_layer_rematerialised if self.config.remat else _run_layer
         kvs = []
         for layer in self.layers:
-            x, kv = run(layer, x, positions, key_mask)
+            x, kv = run(layer, x, positions, mask)
             kvs.append(kv)
         return self.norm(x), kvs
 
     def hidden_states(
         self, tokens: jax.Array, positions: Optional[jax.Array] = None, key_mask: Optional[jax.Array] = None
     ) -> jax.Array:
-        """Final-normed hidden states [batch, time, embed] of a full causal forward pass."""
+        """Final-normed hidden states [batch, time, embed] of a full causal forward pass.
+
+        With positions None (0..t-1 in every row), `key_mask` must be True on a prefix of each
+        row (right padding; every caller pads that way): the mask then has the form a fused
+        attention kernel takes (`rl.models.attention`). Explicit positions take the general
+        mask (query sees key where key position <= query position and key_mask)."""
         if positions is None:
             positions = jnp.broadcast_to(jnp.arange(tokens.shape[1], dtype=jnp.int32), tokens.shape)
+            mask = AttentionMask.causal_right_padded(tokens.shape[0], tokens.shape[1], key_mask)
+        else:
+            mask = AttentionMask.causal_prefix(positions, key_mask)
         if self.config.remat:
-            return self.norm(self._scanned_rematerialised_layers(self.embed(tokens), positions, key_mask))
-        hidden, _ = self._layers_forward(tokens, positions, key_mask)
+            return self.norm(self._scanned_rematerialised_layers(self.embed(tokens), positions, mask))
+        hidden, _ = self._layers_forward(tokens, positions, mask)
         return hidden
 
-    def _scanned_rematerialised_layers(self, x, positions, key_mask):
+    def _scanned_rematerialised_layers(self, x, positions, mask: AttentionMask):
         """The layer stack as one `lax.scan` over stacked layer parameters with each step
         rematerialised. A Python loop of `nnx.remat` layers saves no memory on XLA:CPU (its
         scheduler runs the recomputations early; for 24 layers x 8 sequences x 704 tokens the
@@ -95,7 +104,7 @@ class Transformer(nnx.Module):
 
         @jax.checkpoint
         def one_layer(hidden, state):
-            hidden, _ = nnx.merge(graphdef, state)(hidden, positions, key_mask)
+            hidden, _ = nnx.merge(graphdef, state)(hidden, positions, mask)
             return hidden, None
 
         hidden, _ = jax.lax.scan(one_layer, x, stacked)
@@ -113,8 +122,8 @@ class Transformer(nnx.Module):
         if capacity < time:
             raise ValueError(f"cache capacity {capacity} is smaller than the prompt length {time}")
         positions = jnp.broadcast_to(jnp.arange(time, dtype=jnp.int32), (batch, time))
-        key_mask = positions < lengths[:, None]
-        hidden, kvs = self._layers_forward(tokens, positions, key_mask)
+        mask = AttentionMask.causal_right_padded(batch, time, positions < lengths[:, None])
+        hidden, kvs = self._layers_forward(tokens, positions, mask)
         last = jnp.take_along_axis(hidden, (lengths - 1)[:, None, None].astype(jnp.int32), axis=1)[:, 0]
         cache = KVCache.zeros(self.config, batch, capacity)
         starts = jnp.zeros((batch,), jnp.int32)
