@@ -6,6 +6,9 @@ to mesh axes. Parameters and caches name logical axes only; nothing else mention
   state_shardings(state, mesh)               # NamedShardings matching an nnx state (for jit/device_put)
   shard_state(state, mesh)                   # place an nnx state on the mesh
   cache_shardings(cache, mesh), batch_sharding(mesh, rank)
+  place_rows(host_array, mesh)               # a per-row array split over the batch axes (any process count)
+  place_whole(host_array, mesh)              # the same, replicated
+  to_host(array)                             # numpy of the whole array, also across processes
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from typing import Optional, Sequence
 import jax
 import numpy as np
 from flax import nnx
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from rl.models.kv_cache import CACHE_LOGICAL_AXES
@@ -101,3 +105,26 @@ def batch_sharding(mesh: Mesh, rank: int, batch_size: Optional[int] = None) -> N
 def cache_shardings(cache, mesh: Mesh):
     """NamedShardings for a `KVCache` (batch over data/fsdp, kv heads over tensor)."""
     return jax.tree.map(lambda a: NamedSharding(mesh, logical_spec(CACHE_LOGICAL_AXES, a.shape, mesh)), cache)
+
+
+def place_rows(host: np.ndarray, mesh: Mesh) -> jax.Array:
+    """A per-row array (first axis the batch) that every process holds whole, placed on `mesh`
+    with its rows split over the batch axes (whole where they do not divide): each process
+    fills only its own devices' shards, so this works on a pod as on one host."""
+    host = np.asarray(host)
+    sharding = batch_sharding(mesh, host.ndim, host.shape[0])
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+
+def place_whole(host: np.ndarray, mesh: Mesh) -> jax.Array:
+    """An array that every process holds whole, replicated on every device of `mesh`."""
+    host = np.asarray(host)
+    return jax.make_array_from_callback(host.shape, NamedSharding(mesh, PartitionSpec()), lambda index: host[index])
+
+
+def to_host(array: jax.Array) -> np.ndarray:
+    """The whole value of `array` as numpy on this process, also when other processes hold
+    some of its shards (then a collective: every process calls it)."""
+    if not isinstance(array, jax.Array) or array.is_fully_addressable or array.is_fully_replicated:
+        return np.asarray(array)
+    return np.asarray(multihost_utils.process_allgather(array, tiled=True))

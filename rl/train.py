@@ -18,10 +18,11 @@ own rows in its own sandbox, and the grades are all-gathered, so the curriculum 
 every host's rewards and all hosts take the same decisions (refills, row selection). Each
 host then builds only the batch rows its devices hold (`jax.make_array_from_process_local_data`).
 Every process saves and restores the orbax checkpoint together; only process 0 writes the
-config, metrics and rollout files and the safetensors export. The sampler places its own
-inputs without a batch sharding, so how a pod splits the decode of the global batch over
-devices is left to XLA's propagation (correct, not necessarily data-parallel); handing the
-sampler the batch sharding is the change that would make it so.
+config, metrics and rollout files and the safetensors export. The sampler runs on the train
+step's mesh: the parameters stay sharded as the step holds them and the global batch's rows
+are split over the batch axes, so each device decodes its own rows (`rl.sampling.sampler`).
+The prompts' token ids are still all-gathered to every host before it, and the completions
+read back whole: feeding each host's rows straight to its devices is left to do.
 
 Departure from the paper: the paper's asynchronous GRPO runs generation and training on
 separate workers; here both share the process (and devices), so only grading overlaps
@@ -248,7 +249,7 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
             shares = distributed.gather_objects({"prompts": prompts, "problems": [p.to_json() for p in problems]})
             prompts = [prompt for share in shares for prompt in share["prompts"]]
             problems = tuple(Problem.from_json(text) for share in shares for text in share["problems"])
-        sampler = Sampler(policy.graphdef, state.params, pad_id=policy.pad_id)
+        sampler = Sampler(policy.graphdef, state.params, pad_id=policy.pad_id, mesh=mesh)
         rng = jax.random.fold_in(jax.random.fold_in(base_rng, rng_step), refill_index)
         return rollout_lib.sample_rollout(
             sampler, prompts, problems, group_size=group_size, sampling=attempt, stop_token_ids=policy.stop_token_ids,

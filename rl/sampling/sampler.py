@@ -17,6 +17,11 @@ held to the automaton inside the jitted loop. Prompts that appear more than once
 of one prompt) are prefilled once and their cache copied to each row.
 Randomness: row i uses `rng` folded with i (or the i-th of given per-row keys), and the
 n-th token of a row folds in n, so a prompt decodes the same alone and in a batch.
+On a mesh (`Sampler(..., mesh=mesh)`, the train step's mesh and `rl.sharding`'s rules): the
+parameters stay as they are sharded (no gather of whole weights), every per-row input is
+split over the batch axes (data, fsdp) so each device decodes its rows, and the KV cache
+follows (kv heads over tensor); tokens and log-probs equal a single device's. Every process
+passes the whole batch and reads the whole result (a collective on a pod).
 """
 from __future__ import annotations
 
@@ -28,12 +33,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
+from jax.sharding import Mesh
 
 from rl.sampling.constraints import ConstraintTable, TableStack
 from rl.sampling.decode_state import NO_STOP_TOKEN, DecodeState
 from rl.sampling.steps import decode_step, prefill_step
 from rl.sampling.token_automaton import TokenAutomaton
 from rl.sampling.token_selection import SamplingSettings
+from rl.sharding import place_rows, place_whole, to_host
 
 FINISH_STOP = "stop"
 FINISH_LENGTH = "length"
@@ -95,7 +102,8 @@ def _decode_chunk(graphdef, state, decode_state: DecodeState, out_tokens, out_lo
 
 class Sampler:
     def __init__(self, graphdef: nnx.GraphDef, state: nnx.State, *, pad_id: int = 0, prompt_bucket: int = 32,
-                 stop_check_interval: int = 16, max_stop_tokens: int = 8, share_prefill: bool = True):
+                 stop_check_interval: int = 16, max_stop_tokens: int = 8, share_prefill: bool = True,
+                 mesh: Optional[Mesh] = None):
         self.graphdef = graphdef
         self.state = state
         self.pad_id = pad_id
@@ -103,6 +111,7 @@ class Sampler:
         self.stop_check_interval = stop_check_interval
         self.max_stop_tokens = max_stop_tokens
         self.share_prefill = share_prefill   # False: every row prefilled on its own (the benchmark's baseline)
+        self.mesh = mesh
         self._tables = TableStack()
         self.logits_width = int(nnx.merge(graphdef, state).config.vocab_size)
 
@@ -110,6 +119,12 @@ class Sampler:
     def from_model(cls, model: nnx.Module, **kwargs) -> "Sampler":
         graphdef, state = nnx.split(model)
         return cls(graphdef, state, **kwargs)
+
+    def _rows(self, array) -> jax.Array:
+        """A per-row input on the device(s): split over the mesh's batch axes when there is one."""
+        if self.mesh is None:
+            return jnp.asarray(array)
+        return place_rows(to_host(array), self.mesh)
 
     def _row_keys(self, rng: Optional[jax.Array], batch_size: int, bucket: int) -> jax.Array:
         if rng is None:
@@ -168,14 +183,19 @@ class Sampler:
         table, initial_states = self._tables.build(list(constraints or [None] * batch_size)
                                                    + [None] * (bucket - batch_size))
         constraint_state = None if table is None else jnp.asarray(initial_states)
+        if table is not None and self.mesh is not None:   # every device holds the whole table
+            table = jax.tree.map(lambda leaf: place_whole(to_host(leaf), self.mesh), table)
         stops = np.full((bucket, self.max_stop_tokens), NO_STOP_TOKEN, np.int32)
         stops[:, : len(stop_token_ids)] = np.asarray(stop_token_ids, np.int32)
         settings = SamplingSettings.uniform(bucket, temperature, top_p, top_k)
 
+        rows = self._rows
         decode_state, out_tokens, out_log_probs = _prefill(
-            self.graphdef, capacity, max_new_tokens, self.state, jnp.asarray(tokens), jnp.asarray(lengths),
-            settings, self._row_keys(rng, batch_size, bucket), jnp.full((bucket,), max_new_tokens, jnp.int32),
-            jnp.asarray(stops), constraint_state, table, row_source,
+            self.graphdef, capacity, max_new_tokens, self.state, rows(tokens), rows(lengths),
+            jax.tree.map(rows, settings), rows(self._row_keys(rng, batch_size, bucket)),
+            rows(np.full((bucket,), max_new_tokens, np.int32)), rows(stops),
+            None if constraint_state is None else rows(constraint_state), table,
+            None if row_source is None else rows(row_source),
         )
         stop_string_cut: dict[int, int] = {}
         checked_final: set[int] = set()
@@ -187,16 +207,16 @@ class Sampler:
             while True:
                 decode_state, stop_string_cut = self._cut_at_stop_strings(
                     decode_state, out_tokens, batch_size, stop_strings, detokenize, stop_string_cut, checked_final)
-                if bool(jnp.all(decode_state.finished)):
+                if bool(to_host(decode_state.finished).all()):
                     break
                 decode_state, out_tokens, out_log_probs = _decode_chunk(
                     self.graphdef, self.state, decode_state, out_tokens, out_log_probs,
                     jnp.int32(self.stop_check_interval), table)
 
-        counts = np.asarray(decode_state.num_generated)
-        stopped = np.asarray(decode_state.stopped)
-        all_tokens = np.asarray(out_tokens)
-        all_log_probs = np.asarray(out_log_probs)
+        counts = to_host(decode_state.num_generated)
+        stopped = to_host(decode_state.stopped)
+        all_tokens = to_host(out_tokens)
+        all_log_probs = to_host(out_log_probs)
         result_tokens, result_log_probs, reasons = [], [], []
         for row in range(batch_size):
             count = stop_string_cut.get(row, int(counts[row]))
@@ -209,8 +229,8 @@ class Sampler:
                              checked_final):
         """Mark rows whose text contains a stop string finished; record the shortest token
         prefix that contains it. Rows already finished are checked once more, then no more."""
-        counts = np.asarray(decode_state.num_generated)
-        finished = np.asarray(decode_state.finished)
+        counts = to_host(decode_state.num_generated)
+        finished = to_host(decode_state.finished)
         tokens = None
         newly_finished = []
         for row in range(batch_size):
@@ -219,7 +239,7 @@ class Sampler:
             if finished[row]:
                 checked_final.add(row)
             if tokens is None:
-                tokens = np.asarray(out_tokens)
+                tokens = to_host(out_tokens)
             generated = tokens[row, : counts[row]].tolist()
             if not any(s in detokenize(generated) for s in stop_strings):
                 continue
@@ -230,5 +250,5 @@ class Sampler:
         if newly_finished:
             mask = np.zeros(decode_state.finished.shape, bool)
             mask[newly_finished] = True
-            decode_state = decode_state.replace(finished=decode_state.finished | jnp.asarray(mask))
+            decode_state = decode_state.replace(finished=decode_state.finished | self._rows(mask))
         return decode_state, cut

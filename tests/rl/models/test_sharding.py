@@ -1,26 +1,15 @@
 """Sharded equals unsharded: forward and cached decode on 8 simulated CPU devices with data,
 fsdp and tensor axes all 2 (run in a subprocess: the device count is fixed at jax start-up);
 plus the rules table itself."""
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from jax.sharding import PartitionSpec
 
 from rl import sharding
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.fixtures.device_count_check import run_check
 
 
 def test_sharded_matches_single_device():
-    env = dict(os.environ, PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu")
-    result = subprocess.run([sys.executable, "-m", "tests.rl.models.sharded_check"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_check("tests.rl.models.sharded_check", timeout=600)
     assert report["forward"] < 1e-4 and report["prefill"] < 1e-4 and report["decode"] < 1e-4, report
     assert report["q_proj_spec"] == ["fsdp", "tensor", "None"]   # embed -> fsdp, heads -> tensor
     assert report["cache_spec"][:3] == ["('data', 'fsdp')", "None", "tensor"]
