@@ -3,7 +3,7 @@
 # machine), all running the same COMMAND and joined by jax.distributed (rl/distributed.py):
 #
 #   scripts/launch_tpu_pod.sh --tpu my-v5p-64 --zone us-east5-a [--project my-project] \
-#       [--workers N] [--repo DIR] [--extras tpu] [--log-dir DIR] [--skip-setup] [--dry-run] -- \
+#       [--workers N] [--repo DIR] [--extras tpu] [--wheel FILE.whl] [--log-dir DIR] [--skip-setup] [--dry-run] -- \
 #       .venv/bin/python -m rl.train --config=configs/train.py --config.output_dir=gs://bucket/run1
 #
 #   scripts/launch_tpu_pod.sh --local 2 [--devices-per-process 1] [--log-dir DIR] [--dry-run] -- \
@@ -14,7 +14,9 @@
 #   1. copy: this checkout (`git archive` of the working tree's tracked files, uncommitted
 #      changes included) goes to the worker with `gcloud compute tpus tpu-vm scp` and is
 #      unpacked into DIR (default synthcurriculum-rl in the worker's home; its .venv and
-#      logs are kept);
+#      logs are kept); with --wheel FILE.whl (`pip wheel --no-deps -w dist .` builds one) it
+#      sends that wheel with scripts/quickstart.sh and configs/ instead (the job's --config
+#      files) and the setup installs the wheel, not the checkout;
 #   2. setup: `scripts/quickstart.sh setup` there installs gVisor's runsc (with sudo) and
 #      the project into DIR/.venv with the extras of --extras (default tpu); it does
 #      nothing when already done for this setup.py (skip it with --skip-setup);
@@ -30,6 +32,7 @@
 # shared disk; every process takes part in orbax's saves and restores.
 # --dry-run prints every command instead of running it (a pod dry run needs --workers).
 set -euo pipefail
+caller_dir=$PWD   # paths the caller gives (--wheel) are relative to where it ran
 cd "$(dirname "$0")/.."
 
 usage() {
@@ -37,7 +40,7 @@ usage() {
   exit 2
 }
 
-tpu="" zone="" project="" workers="" repo="synthcurriculum-rl" extras="tpu" skip_setup=0
+tpu="" zone="" project="" workers="" repo="synthcurriculum-rl" extras="tpu" skip_setup=0 wheel=""
 local_processes="" devices_per_process="" log_dir="" dry_run=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
     --repo) repo=${2:?--repo needs the directory on the workers}; shift 2 ;;
     --extras) extras=${2:?--extras needs the setup.py extras to install, e.g. tpu}; shift 2 ;;
     --skip-setup) skip_setup=1; shift ;;
+    --wheel) wheel=${2:?--wheel needs a built wheel of the project (.whl)}; shift 2 ;;
     --local) local_processes=${2:?--local needs a process count}; shift 2 ;;
     --devices-per-process) devices_per_process=${2:?--devices-per-process needs a count}; shift 2 ;;
     --log-dir) log_dir=${2:?--log-dir needs a directory}; shift 2 ;;
@@ -114,6 +118,18 @@ remote_archive="/tmp/synthcurriculum-rl-$stamp.tar.gz"
 tree=$(git stash create 2>/dev/null || true)   # the working tree's tracked files, as a commit; none: HEAD
 tree=${tree:-HEAD}
 q_repo=$(printf '%q' "$repo")
+if [ -n "$wheel" ]; then
+  case "$wheel" in
+    *.whl) ;;
+    *) echo "launch_tpu_pod.sh: --wheel needs a .whl file, got $wheel" >&2; exit 2 ;;
+  esac
+  if [ ! -f "$wheel" ] && [ "$dry_run" = 0 ]; then
+    echo "launch_tpu_pod.sh: no wheel at $wheel (build one with: pip wheel --no-deps -w dist .)" >&2
+    exit 2
+  fi
+  case "$wheel" in /*) ;; *) wheel="$caller_dir/$wheel" ;; esac
+  wheel_name=$(basename "$wheel")
+fi
 
 pids=()
 # Start one worker's command (in the background; a dry run prints it), tagged with the worker.
@@ -141,11 +157,17 @@ wait_workers() {
   fi
 }
 
-echo "# $tpu: $workers workers; code: git commit $tree (tracked files as in the working tree); logs in $repo/$log_dir on each worker" >&2
-if [ "$dry_run" = 1 ]; then
-  show git archive --format=tar.gz --output="$archive" "$tree"
+if [ -n "$wheel" ]; then
+  echo "# $tpu: $workers workers; code: $wheel_name (with scripts/quickstart.sh and configs/); logs in $repo/$log_dir on each worker" >&2
+  pack=(tar -czf "$archive" --exclude=__pycache__ -C "$(dirname "$wheel")" "$wheel_name" -C "$PWD" scripts/quickstart.sh configs)
 else
-  git archive --format=tar.gz --output="$archive" "$tree"
+  echo "# $tpu: $workers workers; code: git commit $tree (tracked files as in the working tree); logs in $repo/$log_dir on each worker" >&2
+  pack=(git archive --format=tar.gz --output="$archive" "$tree")
+fi
+if [ "$dry_run" = 1 ]; then
+  show "${pack[@]}"
+else
+  "${pack[@]}"
   trap 'rm -f "$archive"' EXIT
 fi
 
@@ -159,7 +181,7 @@ for ((i = 0; i < workers; i++)); do
   if [ "$skip_setup" = 1 ]; then
     setup="$unpack"
   else
-    setup="$unpack && cd $q_repo && EXTRAS=$(printf '%q' "$extras") bash scripts/quickstart.sh setup"
+    setup="$unpack && cd $q_repo && ${wheel:+WHEEL=$(printf '%q' "$wheel_name") }EXTRAS=$(printf '%q' "$extras") bash scripts/quickstart.sh setup"
   fi
   on_worker "$i" gcloud compute tpus tpu-vm ssh "$tpu" "${location[@]}" --worker="$i" --command="$setup"
 done

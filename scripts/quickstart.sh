@@ -8,11 +8,18 @@
 #   EXTRAS=tpu bash scripts/quickstart.sh setup   # set up only, with setup.py's extras EXTRAS
 #
 # EXTRAS (default dev,packs) are the extras installed into .venv; with dev, the CPU build
-# of torch comes first (transformers is only a test reference).
+# of torch comes first (transformers is only a test reference). WHEEL=FILE.whl installs
+# that built wheel of the project instead of this checkout (editable), as pod workers
+# launched with `launch_tpu_pod.sh --wheel` do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:?usage: bash scripts/quickstart.sh main|test|setup}
 extras=${EXTRAS:-dev,packs}
+wheel=${WHEEL:-}
+if [ -n "$wheel" ] && [ ! -f "$wheel" ]; then
+  echo "WHEEL=$wheel: no such file" >&2
+  exit 2
+fi
 
 if ! command -v runsc >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
@@ -34,14 +41,20 @@ if [ ! -x .venv/bin/python ]; then
   echo "== creating .venv"
   "$python" -m venv .venv
 fi
-stamp=.venv/.installed-$( (cat setup.py scripts/quickstart.sh; echo "$extras") | sha256sum | cut -c1-16)
+source_files=(scripts/quickstart.sh)
+if [ -n "$wheel" ]; then source_files+=("$wheel"); else source_files+=(setup.py); fi
+stamp=.venv/.installed-$( (cat "${source_files[@]}"; echo "$extras") | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "== installing the project into .venv with [$extras] (a few minutes the first time)"
   .venv/bin/pip install -q --upgrade pip
   case ",$extras," in
     *,dev,*) .venv/bin/pip install -q torch==2.13.0 ;;   # the CPU build; transformers is only a test reference
   esac
-  .venv/bin/pip install -q -e ".[$extras]"
+  if [ -n "$wheel" ]; then
+    .venv/bin/pip install -q "./$wheel[$extras]"
+  else
+    .venv/bin/pip install -q -e ".[$extras]"
+  fi
   touch "$stamp"
 fi
 

@@ -112,3 +112,40 @@ def test_the_paper_configs_launch_commands_run_through_the_launcher(name, hosts)
     for remote in starts:
         assert f"--config=configs/paper/{name}.py" in remote and "--config.train.seed=0" in remote
         assert next(w for w in remote if w.startswith("--config.output_dir=")).startswith("--config.output_dir=gs://")
+
+
+def test_a_wheel_launch_sends_the_wheel_with_the_setup_script_and_configs(tmp_path):
+    """--wheel: the archive (made here by running the printed command) holds the wheel,
+    scripts/quickstart.sh and configs/, and each worker's setup installs that wheel."""
+    wheel = tmp_path / "synthcurriculum_rl-0.1-py3-none-any.whl"
+    wheel.write_bytes(b"not really a wheel")
+    commands = _dry_run(*POD, "--workers", "2", "--wheel", str(wheel), "--dry-run", "--", *TRAIN)
+    assert len(commands) == 1 + 2 * 3
+    pack = commands[0]
+    archive = pack[pack.index("-czf") + 1]
+    pack[pack.index("-czf") + 1] = str(tmp_path / "code.tar.gz")
+    subprocess.run(pack, check=True, timeout=60)
+    listed = subprocess.run(["tar", "-tzf", str(tmp_path / "code.tar.gz")], capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert wheel.name in listed and "scripts/quickstart.sh" in listed and "configs/train.py" in listed
+    assert not any("__pycache__" in name or name.startswith(("rl/", "tests/")) for name in listed)
+    assert archive.endswith(".tar.gz")
+    for words in commands[3:5]:
+        remote = shlex.split(_remote(words))
+        assert remote[remote.index("cd") + 2:] == ["&&", f"WHEEL={wheel.name}", "EXTRAS=tpu", "bash",
+                                                   "scripts/quickstart.sh", "setup"]
+
+
+def test_a_missing_wheel_is_refused_before_anything_runs(tmp_path):
+    launch = subprocess.run(["bash", SCRIPT, *POD, "--workers", "2", "--wheel", str(tmp_path / "none.whl"), "--",
+                             "python"], capture_output=True, text=True, timeout=60)
+    assert launch.returncode == 2 and "no wheel at" in launch.stderr
+    not_a_wheel = subprocess.run(["bash", SCRIPT, *POD, "--workers", "2", "--wheel", "code.tar.gz", "--dry-run",
+                                  "--", "python"], capture_output=True, text=True, timeout=60)
+    assert not_a_wheel.returncode == 2 and ".whl" in not_a_wheel.stderr
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts/quickstart.sh").write_text(open(os.path.join(ROOT, "scripts/quickstart.sh")).read())
+    setup = subprocess.run(["bash", "scripts/quickstart.sh", "setup"], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=60, env=dict(os.environ, WHEEL="none.whl"))
+    assert setup.returncode == 2 and "WHEEL=none.whl: no such file" in setup.stderr
+    assert not (tmp_path / ".venv").exists()
