@@ -24,12 +24,12 @@ the einsum kernel.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import struct
 
 from rl.models.config import ATTENTION_IMPLEMENTATIONS, ModelConfig
 from rl.models.matmul import dense
@@ -37,13 +37,14 @@ from rl.models.matmul import dense
 _NEG_INF = -1e30
 
 
-@dataclasses.dataclass(frozen=True)
+@struct.dataclass
 class AttentionMask:
     """Which keys each query sees: `allowed` [b, t, s] bool, and the same as a fused kernel's
     arguments where it has that form: keys [0, key_lengths[row]) of the row, intersected with
-    the causal pattern (query i sees keys <= i) when `causal`. `key_lengths` None: no form."""
+    the causal pattern (query i sees keys <= i) when `causal`. `key_lengths` None: no form.
+    A pytree (it passes through nnx.remat and scans as an argument)."""
     allowed: jax.Array
-    causal: bool = False
+    causal: bool = struct.field(pytree_node=False, default=False)
     key_lengths: Optional[jax.Array] = None
 
     @property
@@ -66,7 +67,7 @@ class AttentionMask:
         mask = cls.causal_prefix(positions, key_mask)
         lengths = (jnp.full((batch,), time, jnp.int32) if key_mask is None
                    else jnp.sum(key_mask, axis=1, dtype=jnp.int32))
-        return dataclasses.replace(mask, causal=True, key_lengths=lengths)
+        return mask.replace(causal=True, key_lengths=lengths)
 
     @classmethod
     def cached(cls, positions: jax.Array, capacity: int) -> "AttentionMask":

@@ -116,3 +116,15 @@ def test_auto_takes_einsum_off_gpu_and_bad_choices_fail_by_name():
 
 def test_config_section_lists_the_models_kernels():
     assert model_section.ATTENTION_IMPLEMENTATIONS == model_config.ATTENTION_IMPLEMENTATIONS
+
+
+def test_prefill_of_a_rematerialised_model_passes_the_mask_through_remat():
+    """remat=True runs each layer under nnx.remat outside the training scan (prefill): the mask
+    is an argument there, so it must be a pytree."""
+    outputs = {}
+    for remat in (False, True):
+        graphdef, state = _split("qwen2", "xla", remat=remat)
+        last, _ = jax.jit(forward.prefill, static_argnums=(0, 4))(graphdef, state, TOKENS[:, :16],
+                                                                   jnp.minimum(LENGTHS, 16), 24)
+        outputs[remat] = np.asarray(last)
+    np.testing.assert_allclose(outputs[True], outputs[False], atol=1e-5)
