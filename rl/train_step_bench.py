@@ -80,12 +80,13 @@ def synthetic_batch(batch: int, prompt_tokens: int, completion_tokens: int, voca
 
 
 def run(model: str, dtype: str, remat: bool, steps: int, batch: int, prompt_tokens: int,
-        completion_tokens: int, peak_tflops: float = 0.0, micro_batches: int = 1) -> dict:
+        completion_tokens: int, peak_tflops: float = 0.0, micro_batches: int = 1, attention: str = "auto") -> dict:
     load_average = os.getloadavg()[0]
     loaded = load_checkpoint(model)
     flops = training_flops_per_update(loaded.config, batch, prompt_tokens + completion_tokens)
     mesh = sharding.make_mesh(1, 1, 1, jax.devices()[:1])
-    policy = model_from_hf_tensors(loaded.config.replace(dtype=dtype, remat=remat), loaded.tensors, mesh)
+    policy = model_from_hf_tensors(loaded.config.replace(dtype=dtype, remat=remat, attention=attention),
+                                  loaded.tensors, mesh)
     vocab = loaded.config.vocab_size
     del loaded
     gc.collect()
@@ -107,7 +108,7 @@ def run(model: str, dtype: str, remat: bool, steps: int, batch: int, prompt_toke
     compiled = step.lower(state, jax.random.key(0), work).compile()
     compile_s = time.perf_counter() - start
     memory = compiled.memory_analysis()
-    figures = {"model": model, "dtype": dtype, "remat": remat, "batch": batch, "micro_batches": micro_batches,
+    figures = {"model": model, "dtype": dtype, "remat": remat, "attention": attention, "batch": batch, "micro_batches": micro_batches,
                "prompt_tokens": prompt_tokens,
                "completion_tokens": completion_tokens, "compile_s": round(compile_s, 1),
                "compiled_temp_gib": round(memory.temp_size_in_bytes / 2 ** 30, 2) if memory else None,
@@ -171,6 +172,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct", help="pack name or checkpoint path")
     parser.add_argument("--dtype", default="bfloat16", choices=("bfloat16", "float32"))
     parser.add_argument("--no-remat", dest="remat", action="store_false")
+    parser.add_argument("--attention", default="auto", choices=("auto", "einsum", "xla", "cudnn"),
+                        help="the attention kernel (rl.models.attention; auto: cuDNN's on a GPU in bf16)")
     parser.add_argument("--steps", type=int, default=3, help="timed runs (0: compile and size only)")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--micro-batches", type=int, default=1, help="gradient accumulation within the update")
@@ -193,7 +196,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     tunix = run_tunix(args.tunix_python, args) if args.tunix_python else None
     ours = run(args.model, args.dtype, args.remat, args.steps, args.batch, args.prompt_tokens,
-               args.completion_tokens, args.peak_tflops, args.micro_batches)
+               args.completion_tokens, args.peak_tflops, args.micro_batches, args.attention)
     print(json.dumps(ours), flush=True)
     if tunix is not None:
         print(json.dumps(tunix), flush=True)

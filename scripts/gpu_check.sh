@@ -6,6 +6,9 @@
 #   - one GRPO iteration of configs/gpu.py's size through `rl.train` (256 rollouts), for the
 #     time split between generation, grading (gVisor) and training;
 #   - the decode benchmark's GPU rows (batch 1, 64, 256, bf16) beside transformers.
+#   - the attention kernels (rl.models.attention_bench): the einsum kernel against cuDNN's
+#     fused one through jax.nn.dot_product_attention, train step and decode at batch 1, 64, 256;
+#   - the train step with attention=einsum forced (train_b8_einsum), the MFU before the fused kernel.
 #
 # The weights are random in the Qwen2.5-0.5B shape (`random-init:`, rl/loaders/random_init.py):
 # speed and memory do not depend on their values, and staging the real ones would cost more
@@ -51,10 +54,10 @@ run_stage() {
   grep -v -E "^(I|W)[0-9]{4}|^step [0-9]|absl::|oneDNN|^\s*$" "$OUT/$name.log" | tail -n 12
 }
 
-# run_all [STAGE...]: the named stages (train_b8 iteration train_b64_before train_b64 decode);
-# default: all but train_b64_before
+# run_all [STAGE...]: the named stages (train_b8 train_b8_einsum attention iteration train_b64_before
+# train_b64 decode); default: all but train_b64_before
 run_all() {
-  local stages=" ${*:-train_b8 iteration train_b64 decode} "
+  local stages=" ${*:-train_b8 train_b8_einsum attention iteration train_b64 decode} "
   OUT=${OUT:-/tmp/gpu_check}
   mkdir -p "$OUT"
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
@@ -71,6 +74,11 @@ with SandboxExecutor(workers=1) as pool:
   echo "sandbox backend: $sandbox_backend"; tail -n 3 "$OUT/sandbox_probe.log"
   [[ $stages == *" train_b8 "* ]] && run_stage train_b8 120 python3 -m rl.train_step_bench --model "$MODEL" --dtype bfloat16 --steps 6 \
     --peak-tflops $PEAK_TFLOPS
+  [[ $stages == *" train_b8_einsum "* ]] && run_stage train_b8_einsum 120 python3 -m rl.train_step_bench \
+    --model "$MODEL" --dtype bfloat16 --steps 6 --attention einsum --peak-tflops $PEAK_TFLOPS
+  [[ $stages == *" attention "* ]] && XLA_PYTHON_CLIENT_PREALLOCATE=false run_stage attention 150 \
+    python3 -m rl.models.attention_bench --model "$MODEL" --implementations einsum,cudnn --batch-sizes 1,64,256 \
+    --train-batch 8 --train-tokens 1536 --new-tokens 64 --repeats 1
   [[ $stages == *" iteration "* ]] && run_stage iteration 240 python3 -m rl.train --config=configs/gpu.py --config.model.checkpoint="$MODEL" \
     --config.curriculum.data_files=.stage/gpu/data/problems.jsonl \
     --config.curriculum.chain_files=.stage/gpu/data/chains.jsonl --config.curriculum.backend=python \
