@@ -33,6 +33,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from rl.grpo.advantages import ADVANTAGE_ESTIMATORS
 from rl.grpo.aggregation import LossSum
+from rl.grpo.groups import as_groups
 from rl.grpo.objective import ObjectiveSettings, grpo_objective
 from rl.grpo.overlong import filter_overlong
 from rl.models.forward import token_log_probs
@@ -249,7 +250,9 @@ def make_train_step(
         del rng  # GRPO's loss draws no randomness; kept so every step has one signature
         settings.check_batch_size(batch["tokens"].shape[0])
         rewards = batch["rewards"].astype(jnp.float32)
-        advantages = ADVANTAGE_ESTIMATORS.get(settings.advantage_estimator)(rewards, settings.group_size)
+        # [B] -> [B / G, G] -> advantages -> [B]: G is the step's static group size
+        advantages = ADVANTAGE_ESTIMATORS.get(settings.advantage_estimator)(
+            as_groups(rewards, settings.group_size)).reshape(-1)
         completion_mask = batch["completion_mask"].astype(jnp.float32)
         if settings.overlong_filtering:
             completion_mask = filter_overlong(completion_mask, batch["truncated"])
