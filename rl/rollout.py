@@ -75,10 +75,11 @@ class Rollout:
 
 
 def rollout_sampling(config) -> Sampling:
-    """The rollouts' token limit and sampling settings: the one definition of the student's
-    attempt (`data_gen.attempt`) that the main job also measures difficulty and evaluates with."""
-    return Sampling(temperature=float(config.grpo.sampling_temperature), top_p=float(config.train.top_p),
-                    top_k=int(config.train.top_k), max_new_tokens=int(config.train.max_new_tokens))
+    """The rollouts' token limit and sampling settings, all from the `train` section
+    (temperature, top_p, top_k, max_new_tokens): the one definition of the student's attempt
+    (`data_gen.attempt`) that the main job also measures difficulty and evaluates with, and
+    whose temperature the train step's log-probs use."""
+    return Sampling.from_config(config.train)
 
 
 def sample_rollout(sampler: Sampler, prompts: Sequence[Sequence[int]], problems: Sequence[Problem], *,

@@ -172,7 +172,8 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     (tests, the main job) instead of being built from the config."""
     _check_consistency(config)
     grpo = config.grpo
-    step_settings = TrainStepSettings.from_config(grpo)
+    attempt = rollout_lib.rollout_sampling(config)   # the step's log-probs use its temperature
+    step_settings = TrainStepSettings.from_config(grpo, temperature=attempt.temperature)
     output_dir = str(config.output_dir)
     train_dir = run_paths.join(output_dir, "train")   # any filesystem: local, gs://, ...
     primary = distributed.is_primary()
@@ -235,8 +236,6 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     metrics_log = (MetricsLog(train_dir, resume_from_step=trained_steps if restored_from is not None else None)
                    if primary else _UnwrittenMetrics())
     preemption = _Preemption(bool(config.checkpoint.save_on_preemption))
-
-    attempt = rollout_lib.rollout_sampling(config)
 
     def sample(prompt_batch, rng_step: int, refill_index: int) -> rollout_lib.Rollout:
         """G completions for every host's prompts (one SPMD sampler call, the same on all hosts)."""
