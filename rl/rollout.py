@@ -1,6 +1,11 @@
 """Rollouts: G samples per prompt from the current policy parameters, their grades, and
 the fixed-shape arrays the train step consumes.
 
+A `Rollout` carries its group size G (set once, by `sample_rollout`, from the G it was
+asked for) and always holds whole groups: its per-row lists and arrays keep each prompt's
+G rows contiguous, and the group views (`grouped_rewards`, `group_problems`, `take_groups`,
+`concatenate`) read G from the rollout, not from the config.
+
 Generation uses the KV-cache sampler directly on the trainer's parameter pytree (no host
 round trip of the weights). Grading goes through the environments' batched grader in the
 sandbox and may run in a worker thread while the device generates or trains.
@@ -20,6 +25,7 @@ import numpy as np
 from data_gen.environments import GradingItem, grade
 from data_gen.records import Problem
 from rl.generation.sampling import Sampling
+from rl.grpo.groups import as_groups, group_rows
 from rl.sampling.sampler import FINISH_LENGTH, Sampler
 
 
@@ -29,6 +35,7 @@ class Rollout:
 
     step: int
     policy_version: int                 # optimiser updates taken by the policy that sampled
+    group_size: int                     # G: rows per prompt
     problems: tuple[Problem, ...]       # per row
     prompt_tokens: list[list[int]]
     completion_tokens: list[list[int]]
@@ -39,16 +46,40 @@ class Rollout:
     reward_reasons: Optional[list[str]] = None
     well_formed: Optional[np.ndarray] = None   # per row: False for an answer in FORMAT_ERRORS (format penalty)
 
+    def __post_init__(self):
+        if self.group_size < 1 or self.size % self.group_size:
+            raise ValueError(f"a rollout of {self.size} rows does not hold whole groups of G={self.group_size}")
+
     @property
     def size(self) -> int:
         return len(self.texts)
 
+    @property
+    def groups(self) -> int:
+        """The number of prompts (groups of G rows)."""
+        return self.size // self.group_size
+
+    def grouped_rewards(self) -> np.ndarray:
+        """The graded rewards as `[groups, G]`."""
+        if self.rewards is None:
+            raise ValueError("the rollout is not graded yet: it has no rewards")
+        return as_groups(self.rewards, self.group_size)
+
+    def group_problems(self) -> tuple[Problem, ...]:
+        """One problem per group, in group order."""
+        return self.problems[::self.group_size]
+
+    def take_groups(self, group_indices: Sequence[int]) -> "Rollout":
+        """The rows of the given whole groups, group by group in the given order."""
+        return _take_rows(self, group_rows(group_indices, self.group_size))
+
 
 def rollout_sampling(config) -> Sampling:
-    """The rollouts' token limit and sampling settings: the one definition of the student's
-    attempt (`data_gen.attempt`) that the main job also measures difficulty and evaluates with."""
-    return Sampling(temperature=float(config.grpo.sampling_temperature), top_p=float(config.train.top_p),
-                    top_k=int(config.train.top_k), max_new_tokens=int(config.train.max_new_tokens))
+    """The rollouts' token limit and sampling settings, all from the `train` section
+    (temperature, top_p, top_k, max_new_tokens): the one definition of the student's attempt
+    (`data_gen.attempt`) that the main job also measures difficulty and evaluates with, and
+    whose temperature the train step's log-probs use."""
+    return Sampling.from_config(config.train)
 
 
 def sample_rollout(sampler: Sampler, prompts: Sequence[Sequence[int]], problems: Sequence[Problem], *,
@@ -64,7 +95,8 @@ def sample_rollout(sampler: Sampler, prompts: Sequence[Sequence[int]], problems:
                             rng=rng)
     stops = set(stop_token_ids)
     texts = [decode([t for t in tokens if t not in stops]) for tokens in output.tokens]
-    return Rollout(step=step, policy_version=policy_version, problems=row_problems, prompt_tokens=repeated,
+    return Rollout(step=step, policy_version=policy_version, group_size=group_size, problems=row_problems,
+                   prompt_tokens=repeated,
                    completion_tokens=output.tokens, behaviour_log_probs=output.log_probs,
                    finish_reasons=output.finish_reasons, texts=texts)
 
@@ -80,10 +112,14 @@ def grade_rollout(rollout: Rollout, environments, executor) -> Rollout:
 
 
 def concatenate(rollouts: Sequence[Rollout]) -> Rollout:
-    """Several graded rollouts of one step (dynamic-sampling refills) as one."""
+    """Several graded rollouts of one step (dynamic-sampling refills) as one: their groups
+    one after another. They must share one group size."""
     first = rollouts[0]
+    sizes = sorted({r.group_size for r in rollouts})
+    if len(sizes) > 1:
+        raise ValueError(f"cannot concatenate rollouts of different group sizes: G={', G='.join(map(str, sizes))}")
     return Rollout(
-        step=first.step, policy_version=first.policy_version,
+        step=first.step, policy_version=first.policy_version, group_size=first.group_size,
         problems=tuple(p for r in rollouts for p in r.problems),
         prompt_tokens=[t for r in rollouts for t in r.prompt_tokens],
         completion_tokens=[t for r in rollouts for t in r.completion_tokens],
@@ -95,10 +131,10 @@ def concatenate(rollouts: Sequence[Rollout]) -> Rollout:
         well_formed=np.concatenate([r.well_formed for r in rollouts]))
 
 
-def select_rows(rollout: Rollout, rows: Sequence[int]) -> Rollout:
-    rows = list(rows)
+def _take_rows(rollout: Rollout, rows: Sequence[int]) -> Rollout:
+    """The given rows (whole groups: `Rollout.take_groups` chooses them)."""
     return Rollout(
-        step=rollout.step, policy_version=rollout.policy_version,
+        step=rollout.step, policy_version=rollout.policy_version, group_size=rollout.group_size,
         problems=tuple(rollout.problems[i] for i in rows),
         prompt_tokens=[rollout.prompt_tokens[i] for i in rows],
         completion_tokens=[rollout.completion_tokens[i] for i in rows],
@@ -117,28 +153,31 @@ def bucketed_length(rollout: Rollout, maximum: int, bucket: int) -> int:
     return min(maximum, -(-longest // bucket) * bucket)
 
 
-def train_arrays(rollout: Rollout, sequence_length: int, pad_id: int) -> dict[str, np.ndarray]:
-    """The train step's batch: fixed [N, T] shapes whatever the sampled lengths."""
-    rows = rollout.size
-    tokens = np.full((rows, sequence_length), pad_id, np.int32)
-    key_mask = np.zeros((rows, sequence_length), bool)
-    completion_mask = np.zeros((rows, sequence_length - 1), np.float32)
-    behaviour = np.zeros((rows, sequence_length - 1), np.float32)
-    for row in range(rows):
+def train_arrays(rollout: Rollout, sequence_length: int, pad_id: int,
+                 rows: Optional[Sequence[int]] = None) -> dict[str, np.ndarray]:
+    """The train step's batch: fixed [N, T] shapes whatever the sampled lengths. `rows`:
+    only these rows, in order (one host's share of the global batch, which need not hold
+    whole groups); all rows when None."""
+    rows = list(range(rollout.size) if rows is None else rows)
+    tokens = np.full((len(rows), sequence_length), pad_id, np.int32)
+    key_mask = np.zeros((len(rows), sequence_length), bool)
+    completion_mask = np.zeros((len(rows), sequence_length - 1), np.float32)
+    behaviour = np.zeros((len(rows), sequence_length - 1), np.float32)
+    for out, row in enumerate(rows):
         prompt, completion = rollout.prompt_tokens[row], rollout.completion_tokens[row]
         total = len(prompt) + len(completion)
         if total > sequence_length:
             raise ValueError(f"row {row} has {total} tokens, more than the sequence length {sequence_length}")
-        tokens[row, :total] = prompt + completion
-        key_mask[row, :total] = True
+        tokens[out, :total] = prompt + completion
+        key_mask[out, :total] = True
         start = len(prompt) - 1
-        completion_mask[row, start:start + len(completion)] = 1.0
-        behaviour[row, start:start + len(completion)] = rollout.behaviour_log_probs[row]
+        completion_mask[out, start:start + len(completion)] = 1.0
+        behaviour[out, start:start + len(completion)] = rollout.behaviour_log_probs[row]
     return {
         "tokens": tokens,
         "key_mask": key_mask,
         "completion_mask": completion_mask,
         "behaviour_log_probs": behaviour,
-        "rewards": np.asarray(rollout.rewards, np.float32),
-        "truncated": np.array([reason == FINISH_LENGTH for reason in rollout.finish_reasons]),
+        "rewards": np.asarray(rollout.rewards, np.float32)[rows],
+        "truncated": np.array([rollout.finish_reasons[row] == FINISH_LENGTH for row in rows], bool),
     }

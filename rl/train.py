@@ -108,22 +108,21 @@ def _check_consistency(config) -> None:
 
 
 def _rollout_to_json(rollout: rollout_lib.Rollout) -> dict:
-    return {"step": rollout.step, "policy_version": rollout.policy_version,
+    return {"step": rollout.step, "policy_version": rollout.policy_version, "group_size": rollout.group_size,
             "problems": [p.to_json() for p in rollout.problems], "prompt_tokens": rollout.prompt_tokens,
             "completion_tokens": rollout.completion_tokens, "behaviour_log_probs": rollout.behaviour_log_probs,
             "finish_reasons": rollout.finish_reasons, "texts": rollout.texts}
 
 
-def _rollout_from_json(data: dict) -> rollout_lib.Rollout:
+def _rollout_from_json(data: dict, group_size: int) -> rollout_lib.Rollout:
+    """A saved pending rollout; `group_size` is the run's G, for checkpoints written before
+    a rollout recorded its own."""
     return rollout_lib.Rollout(step=data["step"], policy_version=data["policy_version"],
+                               group_size=int(data.get("group_size", group_size)),
                                problems=tuple(Problem.from_json(p) for p in data["problems"]),
                                prompt_tokens=data["prompt_tokens"], completion_tokens=data["completion_tokens"],
                                behaviour_log_probs=data["behaviour_log_probs"],
                                finish_reasons=data["finish_reasons"], texts=data["texts"])
-
-
-def _group_rows(group_indices, group_size: int) -> list[int]:
-    return [g * group_size + i for g in group_indices for i in range(group_size)]
 
 
 def _host_share(rollout: rollout_lib.Rollout) -> rollout_lib.Rollout:
@@ -174,7 +173,8 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     (tests, the main job) instead of being built from the config."""
     _check_consistency(config)
     grpo = config.grpo
-    step_settings = TrainStepSettings.from_config(grpo)
+    attempt = rollout_lib.rollout_sampling(config)   # the step's log-probs use its temperature
+    step_settings = TrainStepSettings.from_config(grpo, temperature=attempt.temperature)
     output_dir = str(config.output_dir)
     train_dir = run_paths.join(output_dir, "train")   # any filesystem: local, gs://, ...
     primary = distributed.is_primary()
@@ -186,7 +186,7 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
         with run_paths.open_file(run_paths.join(train_dir, "config.json"), "w") as handle:
             handle.write(config.to_json_best_effort(indent=2, sort_keys=True))
     total_steps = int(config.train.steps)
-    group_size = int(grpo.group_size)
+    group_size = step_settings.group_size   # G, read from the config once; every rollout carries it from here on
     prompts_per_batch = int(grpo.prompts_per_batch)
     staleness = int(grpo.max_staleness)
 
@@ -238,8 +238,6 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
                    if primary else _UnwrittenMetrics())
     preemption = _Preemption(bool(config.checkpoint.save_on_preemption))
 
-    attempt = rollout_lib.rollout_sampling(config)
-
     def sample(prompt_batch, rng_step: int, refill_index: int) -> rollout_lib.Rollout:
         """G completions for every host's prompts (one SPMD sampler call, the same on all hosts)."""
         prompts = [row[mask.astype(bool)].tolist() for row, mask in
@@ -265,7 +263,10 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
 
     pending: collections.deque = collections.deque()
     for saved in extra.get("pending_rollouts", []):
-        item = _rollout_from_json(saved)
+        item = _rollout_from_json(saved, group_size)
+        if item.group_size != group_size:
+            raise ValueError(f"the checkpoint's pending rollouts have G={item.group_size} samples per prompt but "
+                             f"grpo.group_size is {group_size}; resume with the G they were sampled with")
         pending.append((item, grading_pool.submit(grade_in_background, _host_share(item)), 0.0))
 
     bar = _progress(total_steps, trained_steps, progress and primary)
@@ -295,24 +296,19 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
                 return _with_all_grades(extra_item, grade(_host_share(extra_item)))
 
             selection = select_groups(graded, draw_refill, prompts_per_batch=prompts_per_batch,
-                                      group_size=group_size, max_refills=int(config.train.max_refills),
-                                      enabled=bool(grpo.dynamic_sampling))
+                                      max_refills=int(config.train.max_refills), enabled=bool(grpo.dynamic_sampling))
             parts, informative, refills = list(selection.parts), selection.informative, selection.refills
-            combined = rollout_lib.concatenate(parts) if len(parts) > 1 else graded
             for part in parts:
-                grouped = part.rewards.reshape(-1, group_size)
-                iterator.observe([p.id for p in part.problems[::group_size]], grouped, graded.step)
-            chosen = rollout_lib.select_rows(combined, _group_rows(selection.chosen_groups, group_size))
-            rewards = chosen.rewards
+                iterator.observe([p.id for p in part.group_problems()], part.grouped_rewards(), graded.step)
+            chosen = rollout_lib.concatenate(parts).take_groups(selection.chosen_groups)
             if float(grpo.format_penalty) > 0:
-                rewards = apply_format_penalty(rewards, chosen.well_formed, float(grpo.format_penalty))
+                chosen = dataclasses.replace(chosen, rewards=apply_format_penalty(
+                    chosen.rewards, chosen.well_formed, float(grpo.format_penalty)))
             # Each host builds only the rows its devices hold; together they form the global batch.
             first_row, end_row = distributed.process_row_range(rows_sharding, chosen.size)
-            host_rows = rollout_lib.select_rows(dataclasses.replace(chosen, rewards=rewards),
-                                                range(first_row, end_row))
             # every host computes the same length: `chosen` is the global batch
             length = rollout_lib.bucketed_length(chosen, sequence_length, int(config.train.get("sequence_bucket", 0)))
-            arrays = rollout_lib.train_arrays(host_rows, length, policy.pad_id)
+            arrays = rollout_lib.train_arrays(chosen, length, policy.pad_id, rows=range(first_row, end_row))
             started = time.perf_counter()
             version_before = int(state.step)
             state, step_metrics = step_fn(state, jax.random.fold_in(base_rng, 1_000_003 + graded.step),
@@ -322,8 +318,7 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
             timings["time_generation_s"] = generation_time
             trained_steps += 1
 
-            metrics = _step_metrics(graded, chosen, informative, refills, step_metrics, timings, bins, group_size,
-                                    version_before)
+            metrics = _step_metrics(graded, chosen, informative, refills, step_metrics, timings, bins, version_before)
             metrics_log.write(graded.step, metrics)
             if int(config.train.log_rollouts_per_step) > 0:
                 metrics_log.write_rollouts(graded.step, [
@@ -369,14 +364,13 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
                        restored_from=restored_from)
 
 
-def _step_metrics(graded, chosen, informative, refills, step_metrics, timings, bins, group_size,
-                  version_before) -> dict:
+def _step_metrics(graded, chosen, informative, refills, step_metrics, timings, bins, version_before) -> dict:
     """Everything logged for one step: rewards by bin and environment, the step's own
     metrics, timings and throughput."""
     metrics = {f"train/{k}": float(v) for k, v in step_metrics.items()}
     rewards = graded.rewards
     metrics["reward_mean"] = float(rewards.mean())
-    metrics["pass_rate_any_in_group"] = float(rewards.reshape(-1, group_size).max(axis=1).mean())
+    metrics["pass_rate_any_in_group"] = float(graded.grouped_rewards().max(axis=1).mean())
     by_bin = collections.defaultdict(list)
     by_environment = collections.defaultdict(list)
     for problem, reward in zip(graded.problems, rewards):

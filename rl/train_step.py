@@ -33,6 +33,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from rl.grpo.advantages import ADVANTAGE_ESTIMATORS
 from rl.grpo.aggregation import LossSum
+from rl.grpo.groups import as_groups
 from rl.grpo.objective import ObjectiveSettings, grpo_objective
 from rl.grpo.overlong import filter_overlong
 from rl.models.forward import token_log_probs
@@ -53,7 +54,7 @@ class TrainState:
 
 @dataclasses.dataclass(frozen=True)
 class TrainStepSettings:
-    """The static part of the step, read from the `grpo` config section."""
+    """The static part of the step: the `grpo` config section and the rollouts' temperature."""
 
     objective: ObjectiveSettings = ObjectiveSettings()
     group_size: int = 8
@@ -62,10 +63,12 @@ class TrainStepSettings:
     recompute_old_log_probs: bool = True
     updates_per_batch: int = 1
     micro_batches: int = 1
-    sampling_temperature: float = 1.0
+    temperature: float = 1.0        # the rollouts' sampling temperature; the log-probs are scaled by it
 
     @classmethod
-    def from_config(cls, grpo: Any) -> "TrainStepSettings":
+    def from_config(cls, grpo: Any, *, temperature: float) -> "TrainStepSettings":
+        """From the `grpo` section and the rollouts' sampling temperature (`train.temperature`,
+        as `rl.rollout.rollout_sampling` reads it)."""
         objective = ObjectiveSettings(
             policy_loss=grpo.policy_loss,
             loss_aggregation=grpo.loss_aggregation,
@@ -83,7 +86,7 @@ class TrainStepSettings:
             recompute_old_log_probs=grpo.recompute_old_log_probs,
             updates_per_batch=grpo.updates_per_batch,
             micro_batches=grpo.micro_batches,
-            sampling_temperature=grpo.sampling_temperature,
+            temperature=float(temperature),
         ).validate()
 
     def validate(self) -> "TrainStepSettings":
@@ -92,8 +95,8 @@ class TrainStepSettings:
         for name in ("group_size", "updates_per_batch", "micro_batches"):
             if getattr(self, name) < 1:
                 raise ValueError(f"grpo.{name} must be >= 1, got {getattr(self, name)}")
-        if self.sampling_temperature <= 0:
-            raise ValueError(f"grpo.sampling_temperature must be > 0, got {self.sampling_temperature}")
+        if self.temperature <= 0:
+            raise ValueError(f"train.temperature must be > 0, got {self.temperature}")
         return self
 
     def check_batch_size(self, batch_size: int) -> None:
@@ -182,7 +185,7 @@ def make_train_step(
     row_axes = batch_sharding.spec[0] if len(batch_sharding.spec) else None
     row_sharding = NamedSharding(mesh, PartitionSpec(row_axes))
     pieces = settings.updates_per_batch * settings.micro_batches
-    temperature = settings.sampling_temperature
+    temperature = settings.temperature
 
     def log_probs_of(params, tokens, key_mask):
         return token_log_probs(graphdef, params, tokens, temperature, key_mask)
@@ -249,7 +252,9 @@ def make_train_step(
         del rng  # GRPO's loss draws no randomness; kept so every step has one signature
         settings.check_batch_size(batch["tokens"].shape[0])
         rewards = batch["rewards"].astype(jnp.float32)
-        advantages = ADVANTAGE_ESTIMATORS.get(settings.advantage_estimator)(rewards, settings.group_size)
+        # [B] -> [B / G, G] -> advantages -> [B]: G is the step's static group size
+        advantages = ADVANTAGE_ESTIMATORS.get(settings.advantage_estimator)(
+            as_groups(rewards, settings.group_size)).reshape(-1)
         completion_mask = batch["completion_mask"].astype(jnp.float32)
         if settings.overlong_filtering:
             completion_mask = filter_overlong(completion_mask, batch["truncated"])

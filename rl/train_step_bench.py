@@ -100,8 +100,8 @@ def run(model: str, dtype: str, remat: bool, steps: int, batch: int, prompt_toke
     optimizer = make_optimizer(config.optimizer)
     state = create_train_state(params, optimizer)
     del params
-    step = make_train_step(TrainStepSettings.from_config(config), graphdef, optimizer, state_shardings(state),
-                           sharding.batch_sharding(mesh, 1), config.optimizer)
+    step = make_train_step(TrainStepSettings.from_config(config, temperature=1.0), graphdef, optimizer,
+                           state_shardings(state), sharding.batch_sharding(mesh, 1), config.optimizer)
     after_load = peak_rss_gib()
     work = synthetic_batch(batch, prompt_tokens, completion_tokens, vocab)
     start = time.perf_counter()

@@ -251,3 +251,16 @@ def test_validation_names_the_field_and_its_range():
     config.teacher.top_p = 0.0
     with pytest.raises(ConfigError, match=r"teacher.top_p=0.0 is not accepted"):
         validate_config(config)
+
+
+def test_the_rollouts_sampling_settings_are_one_section():
+    from configs.validation import ConfigError, validate_config
+    from rl.rollout import rollout_sampling
+
+    config = importlib.import_module("configs.default").get_config()
+    assert "temperature" not in config.grpo            # the objective reads the rollouts' own
+    config.train.temperature = 0.7
+    assert rollout_sampling(config).temperature == 0.7
+    config.train.temperature = 0.0
+    with pytest.raises(ConfigError, match=r"train.temperature=0.0 is not accepted: out of range, it must be > 0"):
+        validate_config(config)

@@ -5,7 +5,8 @@ deviation (`advantage_estimator="group_mean"`), no KL term (`kl_beta=0`). Where 
 gives no value the default follows DAPO (Yu et al. 2025) or Dr. GRPO (Liu et al. 2025),
 with the source beside each field. `dynamic_sampling`, `format_penalty` and
 `max_staleness` are read by the rollout loop (helpers in `rl.grpo`); the rest by the
-train step (`rl.train_step.TrainStepSettings.from_config`).
+train step (`rl.train_step.TrainStepSettings.from_config`). The temperature the objective's
+log-probs use is the rollouts' own, `train.temperature`.
 
 - G = `group_size`: samples per prompt (8; Dr. GRPO's setting).
 - epsilon_low / epsilon_high = `epsilon_low` / `epsilon_high`: PPO clip range
@@ -41,7 +42,6 @@ def get_grpo_config() -> ml_collections.ConfigDict:
     config.max_staleness = 1                       # k (asynchronous, one step off)
     config.importance_weight_cap = 2.0             # C (Yao et al. 2025)
     config.recompute_old_log_probs = True          # pi_old from the trainer, not the sampler
-    config.sampling_temperature = 1.0              # rollouts and log-probs share it (DAPO: 1.0)
     config.updates_per_batch = 1                   # optimiser updates (mini-batches) per rollout batch
     config.micro_batches = 1                       # gradient accumulation within one update
 
@@ -65,8 +65,6 @@ def validate(section: ml_collections.ConfigDict, name: str = "grpo") -> None:
     at_least(f"{name}.kl_beta", section.kl_beta, 0.0)
     at_least(f"{name}.max_staleness", section.max_staleness, 0)
     require(section.importance_weight_cap > 0, f"{name}.importance_weight_cap", section.importance_weight_cap,
-            "out of range, it must be > 0")
-    require(section.sampling_temperature > 0, f"{name}.sampling_temperature", section.sampling_temperature,
             "out of range, it must be > 0")
     at_least(f"{name}.updates_per_batch", section.updates_per_batch, 1)
     at_least(f"{name}.micro_batches", section.micro_batches, 1)

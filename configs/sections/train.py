@@ -1,13 +1,17 @@
 """The `train` and `mesh` sections: the GRPO loop's own fields and the device mesh.
 
 `train.steps` is the number of trainer iterations (rollout batches), the paper's 40K at
-full scale; `max_new_tokens` bounds each rollout completion (completions that hit it are
-"truncated" and, with overlong filtering, left out of the loss); `max_refills` bounds
-dynamic-sampling refills per step (DAPO refills until the batch is full; a bound keeps a
-step's cost predictable). `sequence_bucket`: each step's batch is as long as its longest
-row (prompt + completion) rounded up to a multiple of this, at most the curriculum's
-max_prompt_tokens + max_new_tokens; each distinct length compiles the step once (0: always
-the maximum, one compilation). The mesh axes are (data, fsdp, tensor); -1 takes the devices left.
+full scale. The rollouts' sampling settings are this section's `temperature`, `top_p`,
+`top_k` and `max_new_tokens` (read together by `rl.rollout.rollout_sampling`); the GRPO
+objective scales its log-probs by the same `temperature`, so that they are the
+probabilities the rollouts were sampled from. `max_new_tokens` bounds each rollout
+completion (completions that hit it are "truncated" and, with overlong filtering, left out
+of the loss); `max_refills` bounds dynamic-sampling refills per step (DAPO refills until
+the batch is full; a bound keeps a step's cost predictable). `sequence_bucket`: each
+step's batch is as long as its longest row (prompt + completion) rounded up to a multiple
+of this, at most the curriculum's max_prompt_tokens + max_new_tokens; each distinct length
+compiles the step once (0: always the maximum, one compilation). The mesh axes are (data,
+fsdp, tensor); -1 takes the devices left.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ def get_train_config() -> ml_collections.ConfigDict:
     config.steps = 100
     config.seed = 0
     config.max_new_tokens = 256
+    config.temperature = 1.0              # rollouts and the objective's log-probs share it (DAPO: 1.0)
     config.top_p = 1.0
     config.top_k = 0
     config.max_refills = 2
@@ -40,6 +45,7 @@ def get_mesh_config() -> ml_collections.ConfigDict:
 def validate_train(section: ml_collections.ConfigDict, name: str = "train") -> None:
     at_least(f"{name}.steps", section.steps, 1)
     at_least(f"{name}.max_new_tokens", section.max_new_tokens, 1)
+    require(section.temperature > 0, f"{name}.temperature", section.temperature, "out of range, it must be > 0")
     require(0.0 < section.top_p <= 1.0, f"{name}.top_p", section.top_p, "out of range, it must be in (0, 1]")
     at_least(f"{name}.top_k", section.top_k, 0)
     at_least(f"{name}.max_refills", section.max_refills, 0)

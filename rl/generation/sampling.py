@@ -45,7 +45,8 @@ class Sampling:
 
     @classmethod
     def from_config(cls, section: ml_collections.ConfigDict) -> "Sampling":
-        """From a `teacher`/`student` section (fields absent from the section keep their default)."""
+        """From a `teacher`/`student` section, or the `train` section's rollout fields (fields
+        absent from the section keep their default)."""
         return cls(temperature=float(section.temperature), top_p=float(section.top_p),
                    top_k=int(section.get("top_k", 0) or 0),
                    max_new_tokens=int(section.max_new_tokens),

@@ -1,6 +1,8 @@
 """Group-relative advantage estimators (registry `ADVANTAGE_ESTIMATORS`).
 
-Rewards arrive flat, `[num_groups * G]`, with the G samples of one prompt contiguous.
+Each estimator takes the rewards as `[groups, G]` (one row per prompt, its G samples
+across; `rl.grpo.groups.as_groups` makes that view of a flat batch) and returns the
+advantages in the same shape: G is the array's second axis, never a separate argument.
 `group_mean` is the paper's choice (and Dr. GRPO's): A_i = r_i - mean(r_group), no
 division by the group's standard deviation. `group_normalised` is the original GRPO
 estimator, (r_i - mean) / (std + eps), kept for comparison.
@@ -14,25 +16,23 @@ from configs.registry import Registry
 ADVANTAGE_ESTIMATORS: Registry = Registry("advantage estimator")
 
 
-def _as_groups(rewards: jnp.ndarray, group_size: int) -> jnp.ndarray:
-    if rewards.ndim != 1 or rewards.shape[0] % group_size:
-        raise ValueError(
-            f"rewards of shape {rewards.shape} do not split into groups of G={group_size}; "
-            "pass a flat batch whose length is a multiple of the group size"
-        )
-    return rewards.reshape(-1, group_size)
+def _checked(grouped_rewards) -> jnp.ndarray:
+    if grouped_rewards.ndim != 2:
+        raise ValueError(f"rewards of shape {tuple(grouped_rewards.shape)} are not [groups, G]; "
+                         "group a flat batch with rl.grpo.groups.as_groups")
+    return grouped_rewards.astype(jnp.float32)
 
 
 @ADVANTAGE_ESTIMATORS.register("group_mean")
-def group_mean_advantages(rewards: jnp.ndarray, group_size: int) -> jnp.ndarray:
+def group_mean_advantages(grouped_rewards: jnp.ndarray) -> jnp.ndarray:
     """Mean-centred rewards within each group (Dr. GRPO; the paper)."""
-    grouped = _as_groups(rewards.astype(jnp.float32), group_size)
-    return (grouped - grouped.mean(axis=1, keepdims=True)).reshape(-1)
+    grouped = _checked(grouped_rewards)
+    return grouped - grouped.mean(axis=1, keepdims=True)
 
 
 @ADVANTAGE_ESTIMATORS.register("group_normalised")
-def group_normalised_advantages(rewards: jnp.ndarray, group_size: int, epsilon: float = 1e-6) -> jnp.ndarray:
+def group_normalised_advantages(grouped_rewards: jnp.ndarray, epsilon: float = 1e-6) -> jnp.ndarray:
     """Mean-centred and divided by the group's (population) standard deviation (GRPO)."""
-    grouped = _as_groups(rewards.astype(jnp.float32), group_size)
+    grouped = _checked(grouped_rewards)
     centred = grouped - grouped.mean(axis=1, keepdims=True)
-    return (centred / (grouped.std(axis=1, keepdims=True) + epsilon)).reshape(-1)
+    return centred / (grouped.std(axis=1, keepdims=True) + epsilon)

@@ -56,7 +56,7 @@ def build(mesh, grpo_config, seed: int = 0, optimizer=None, **model_overrides):
     optimizer = optimizer or make_optimizer(grpo_config.optimizer)
     state = create_train_state(params, optimizer)
     step = make_train_step(
-        TrainStepSettings.from_config(grpo_config), graphdef, optimizer, state_shardings(state),
+        TrainStepSettings.from_config(grpo_config, temperature=1.0), graphdef, optimizer, state_shardings(state),
         sharding.batch_sharding(mesh, 1), grpo_config.optimizer,
     )
     return state, step, graphdef

@@ -8,7 +8,7 @@ from rl.rollout import Rollout, bucketed_length, train_arrays
 
 
 def _rollout(prompts, completions):
-    return Rollout(step=0, policy_version=0, problems=(None,) * len(prompts), prompt_tokens=prompts,
+    return Rollout(step=0, policy_version=0, group_size=1, problems=(None,) * len(prompts), prompt_tokens=prompts,
                    completion_tokens=completions,
                    behaviour_log_probs=[[-0.5] * len(c) for c in completions],
                    finish_reasons=["stop"] * len(prompts), texts=[""] * len(prompts),

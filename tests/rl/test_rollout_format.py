@@ -31,9 +31,10 @@ class RenamedMessages(Environment):
 
 
 def _graded(problems, texts, environments):
-    rollout = Rollout(step=0, policy_version=0, problems=tuple(problems), prompt_tokens=[[1]] * len(texts),
-                      completion_tokens=[[2]] * len(texts), behaviour_log_probs=[[0.0]] * len(texts),
-                      finish_reasons=["stop"] * len(texts), texts=list(texts))
+    rollout = Rollout(step=0, policy_version=0, group_size=1, problems=tuple(problems),
+                      prompt_tokens=[[1]] * len(texts), completion_tokens=[[2]] * len(texts),
+                      behaviour_log_probs=[[0.0]] * len(texts), finish_reasons=["stop"] * len(texts),
+                      texts=list(texts))
     return grade_rollout(rollout, environments, executor=None)   # every reward here is decided without a job
 
 

@@ -60,7 +60,7 @@ def test_student_requests_and_trainer_prompts_are_one_attempt(dataset_dir):
         request = attempt_request(environments["abduction"], problem, sampling, 8, seed=1)
         assert prompt_token_ids(policy.tokenizer, request) == list(encoder.encode(problem))
         assert (request.max_new_tokens, request.temperature, request.top_p, request.top_k) == (
-            config.train.max_new_tokens, config.grpo.sampling_temperature, config.train.top_p, config.train.top_k)
+            config.train.max_new_tokens, config.train.temperature, config.train.top_p, config.train.top_k)
 
 
 def test_held_out_split_shares_no_family_with_training(dataset_dir):

@@ -20,8 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 if "zeroed_for_test" not in ADVANTAGE_ESTIMATORS:
     @ADVANTAGE_ESTIMATORS.register("zeroed_for_test")
-    def _zeroed_advantages(rewards, group_size):
-        return jnp.zeros_like(rewards)
+    def _zeroed_advantages(grouped_rewards):
+        return jnp.zeros_like(grouped_rewards)
 
 
 @pytest.fixture(scope="module")

@@ -140,8 +140,8 @@ def test_kl_to_reference_policy(mesh):
     base, _, graphdef = build(mesh, config)
     optimizer = make_optimizer(config.optimizer)
     state = create_train_state(base.params, optimizer, reference_params=jax.tree.map(lambda x: x.copy(), base.params))
-    step = make_train_step(TrainStepSettings.from_config(config), graphdef, optimizer, state_shardings(state),
-                           sharding.batch_sharding(mesh, 1), config.optimizer)
+    step = make_train_step(TrainStepSettings.from_config(config, temperature=1.0), graphdef, optimizer,
+                           state_shardings(state), sharding.batch_sharding(mesh, 1), config.optimizer)
     batch = random_batch(seed=4)
     state, metrics = step(state, jax.random.key(0), batch)
     assert float(metrics["kl"]) == pytest.approx(0.0, abs=1e-7)    # policy == reference at the start
@@ -166,7 +166,7 @@ def test_bad_settings_and_batch_sizes_say_which(mesh):
     with pytest.raises(ValueError, match="micro_batches"):
         TrainStepSettings(micro_batches=0).validate()
     with pytest.raises(ValueError, match="policy loss"):
-        TrainStepSettings.from_config(small_grpo_config(policy_loss="ppo_without_clip"))
+        TrainStepSettings.from_config(small_grpo_config(policy_loss="ppo_without_clip"), temperature=1.0)
     state, step, _ = build(mesh, small_grpo_config(updates_per_batch=3))
     with pytest.raises(ValueError, match="multiple of grpo.group_size"):
         step(state, jax.random.key(0), random_batch(batch_size=16))

@@ -40,7 +40,7 @@ def test_the_rollouts_settings_are_a_sampling():
     config = get_config()
     sampling = rollout_sampling(config)
     assert (sampling.temperature, sampling.top_p, sampling.top_k, sampling.max_new_tokens) == (
-        float(config.grpo.sampling_temperature), float(config.train.top_p), int(config.train.top_k),
+        float(config.train.temperature), float(config.train.top_p), int(config.train.top_k),
         int(config.train.max_new_tokens))
 
 

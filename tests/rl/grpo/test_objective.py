@@ -135,8 +135,8 @@ def test_default_config_names_resolve():
     from rl.train_step import TrainStepSettings
 
     config = get_grpo_config()
-    settings = TrainStepSettings.from_config(config)
+    settings = TrainStepSettings.from_config(config, temperature=1.0)
     assert settings.objective.epsilon_high > settings.objective.epsilon_low  # clip-higher
     config.advantage_estimator = "group_whitened"
     with pytest.raises(ValueError, match="advantage estimator 'group_whitened'"):
-        TrainStepSettings.from_config(config)
+        TrainStepSettings.from_config(config, temperature=1.0)
