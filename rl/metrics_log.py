@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import socket
 import time
 from typing import Mapping, Optional
 
@@ -33,8 +34,6 @@ class _EventFile:
     reaches only what tf.io.gfile knows); each event is flushed when written."""
 
     def __init__(self, directory: str):
-        import socket
-
         from tensorboard.compat.proto import event_pb2
         from tensorboard.summary.writer.record_writer import RecordWriter
 
