@@ -10,9 +10,10 @@ as `is_causal` plus per-row key lengths (what a fused kernel takes).
 
 Implementations:
   "einsum": grouped einsums with inputs in the compute dtype accumulated in float32, the
-            masked scores and softmax in float32. Fastest on XLA:CPU (measured against
-            `jax.nn.dot_product_attention`'s XLA path in bf16: forward 0.29 s vs 0.41 s at
-            8 x 448 tokens, decode 7.4 ms vs 13.1 ms at 32 rows x 640 slots; docs/BENCHMARKS.md).
+            masked scores and softmax in float32. The CPU choice: against
+            `jax.nn.dot_product_attention`'s XLA path in bf16 it was level for training
+            and twice as fast for a decode step at batch 64 (docs/BENCHMARKS.md,
+            "Attention kernels").
   "xla":    `jax.nn.dot_product_attention(implementation="xla")` over the causal/length
             form of the mask (the reference that checks that form on CPU).
   "cudnn":  the same call with `implementation="cudnn"`: cuDNN's fused (flash) kernel on
