@@ -1,5 +1,5 @@
-"""Several JAX processes (one per host) as one trainer: joining them, and moving host data
-to and from arrays that span every process's devices.
+"""Several JAX processes (one per host) as one trainer: joining them, and exchanging what
+each process holds of its own (objects, rows, flags).
 
 Launch topology comes from the environment the launcher sets, never from the experiment
 config (the same config runs on one host or a pod):
@@ -11,7 +11,8 @@ config (the same config runs on one host or a pod):
 
 `scripts/launch_tpu_pod.sh` sets them (on a TPU pod `auto`; with `--local N`, through
 `python -m rl.launch_local`, explicit values on 127.0.0.1). Every helper below is the
-identity, with no communication, when there is one process.
+identity, with no communication, when there is one process. Placing whole values on the
+mesh and fetching arrays back to the host is `rl.sharding`'s.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from typing import Any, Mapping, Optional
 import jax
 import numpy as np
 from jax.experimental import multihost_utils
-from jax.sharding import NamedSharding, PartitionSpec
+from jax.sharding import NamedSharding
 
 COORDINATOR_VARIABLE = "JAX_COORDINATOR_ADDRESS"
 PROCESS_COUNT_VARIABLE = "JAX_NUM_PROCESSES"
@@ -149,31 +150,3 @@ def global_batch(local_arrays: Mapping[str, np.ndarray], sharding: NamedSharding
     return {name: jax.make_array_from_process_local_data(sharding, np.asarray(array),
                                                          (global_rows,) + np.shape(array)[1:])
             for name, array in local_arrays.items()}
-
-
-def place_on_mesh(tree: Any, shardings: Any) -> Any:
-    """Place a pytree whose full value every process holds (same seed, same file) on
-    `shardings`: each process fills only its own devices' shards."""
-
-    def place(leaf, sharding):
-        if isinstance(leaf, jax.Array) and leaf.sharding == sharding:
-            return leaf
-        if isinstance(leaf, jax.Array) and not leaf.is_fully_addressable:
-            return jax.jit(lambda x: x, out_shardings=sharding)(leaf)
-        host = np.asarray(leaf)
-        return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
-
-    return jax.tree.map(place, tree, shardings)
-
-
-def replicated_key(key: jax.Array, mesh) -> jax.Array:
-    """A PRNG key held whole by every device of `mesh` (so orbax can save it from any process)."""
-    data = place_on_mesh(np.asarray(jax.random.key_data(key)), NamedSharding(mesh, PartitionSpec()))
-    return jax.random.wrap_key_data(data, impl=jax.random.key_impl(key))
-
-
-def fetch_to_host(tree: Any) -> Any:
-    """Every leaf as a full numpy array on every process (a collective: all processes call it)."""
-    if jax.process_count() == 1:
-        return jax.device_get(tree)
-    return multihost_utils.process_allgather(tree, tiled=True)

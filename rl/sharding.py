@@ -6,9 +6,14 @@ to mesh axes. Parameters and caches name logical axes only; nothing else mention
   state_shardings(state, mesh)               # NamedShardings matching an nnx state (for jit/device_put)
   shard_state(state, mesh)                   # place an nnx state on the mesh
   cache_shardings(cache, mesh), batch_sharding(mesh, rank)
+  place(tree, shardings)                     # a value every process holds whole, onto the mesh
   place_rows(host_array, mesh)               # a per-row array split over the batch axes (any process count)
   place_whole(host_array, mesh)              # the same, replicated
-  to_host(array)                             # numpy of the whole array, also across processes
+  replicated_key(key, mesh)                  # a PRNG key held whole by every device
+  to_host(tree)                              # numpy of every whole array, also across processes
+
+This module owns moving values between hosts and the mesh; `rl.distributed` owns the
+processes (joining them, exchanging each process's own rows).
 """
 from __future__ import annotations
 
@@ -107,24 +112,49 @@ def cache_shardings(cache, mesh: Mesh):
     return jax.tree.map(lambda a: NamedSharding(mesh, logical_spec(CACHE_LOGICAL_AXES, a.shape, mesh)), cache)
 
 
+def place(tree, shardings):
+    """A pytree whose full value every process holds (same seed, same file) placed on
+    `shardings` (a matching tree, or one sharding for a single array): each process fills
+    only its own devices' shards. Leaves already placed so are returned as they are."""
+
+    def place_leaf(leaf, sharding):
+        if isinstance(leaf, jax.Array) and leaf.sharding == sharding:
+            return leaf
+        if isinstance(leaf, jax.Array) and not leaf.is_fully_addressable:
+            return jax.jit(lambda x: x, out_shardings=sharding)(leaf)
+        host = np.asarray(leaf)
+        return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+    return jax.tree.map(place_leaf, tree, shardings)
+
+
 def place_rows(host: np.ndarray, mesh: Mesh) -> jax.Array:
     """A per-row array (first axis the batch) that every process holds whole, placed on `mesh`
-    with its rows split over the batch axes (whole where they do not divide): each process
-    fills only its own devices' shards, so this works on a pod as on one host."""
+    with its rows split over the batch axes (whole where they do not divide)."""
     host = np.asarray(host)
-    sharding = batch_sharding(mesh, host.ndim, host.shape[0])
-    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+    return place(host, batch_sharding(mesh, host.ndim, host.shape[0]))
 
 
 def place_whole(host: np.ndarray, mesh: Mesh) -> jax.Array:
     """An array that every process holds whole, replicated on every device of `mesh`."""
-    host = np.asarray(host)
-    return jax.make_array_from_callback(host.shape, NamedSharding(mesh, PartitionSpec()), lambda index: host[index])
+    return place(np.asarray(host), NamedSharding(mesh, PartitionSpec()))
 
 
-def to_host(array: jax.Array) -> np.ndarray:
-    """The whole value of `array` as numpy on this process, also when other processes hold
-    some of its shards (then a collective: every process calls it)."""
-    if not isinstance(array, jax.Array) or array.is_fully_addressable or array.is_fully_replicated:
-        return np.asarray(array)
-    return np.asarray(multihost_utils.process_allgather(array, tiled=True))
+def replicated_key(key: jax.Array, mesh: Mesh) -> jax.Array:
+    """A PRNG key held whole by every device of `mesh` (so orbax can save it from any process)."""
+    data = place_whole(np.asarray(jax.random.key_data(key)), mesh)
+    return jax.random.wrap_key_data(data, impl=jax.random.key_impl(key))
+
+
+def to_host(tree):
+    """Every array leaf of `tree` as a whole numpy array on this process, also when other
+    processes hold some of its shards (then a collective: every process calls it, with the
+    same tree)."""
+
+    def local(leaf) -> bool:
+        return not isinstance(leaf, jax.Array) or leaf.is_fully_addressable or leaf.is_fully_replicated
+
+    if all(local(leaf) for leaf in jax.tree.leaves(tree)):
+        return jax.device_get(tree)
+    return jax.tree.map(lambda leaf: np.asarray(jax.device_get(leaf)) if local(leaf)
+                        else np.asarray(multihost_utils.process_allgather(leaf, tiled=True)), tree)

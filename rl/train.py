@@ -62,7 +62,7 @@ from rl.metrics_log import MetricsLog
 from rl.policy import Policy, environment_prompt, load_policy
 from rl.preflight import check_training_data
 from rl.sampling.sampler import Sampler
-from rl.sharding import batch_sharding, make_mesh
+from rl.sharding import batch_sharding, make_mesh, place, replicated_key, to_host
 from rl.sharding import state_shardings as parameter_shardings
 from rl.train_step import TrainStepSettings, create_train_state, make_optimizer, make_train_step, state_shardings
 from sandbox.executor import SandboxExecutor
@@ -195,7 +195,7 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
 
     # ---------------------------------------------------------------- model
     policy = policy or load_policy(config.model, mesh)
-    policy.params = distributed.place_on_mesh(policy.params, parameter_shardings(policy.params, mesh))
+    policy.params = place(policy.params, parameter_shardings(policy.params, mesh))
 
     # ---------------------------------------------------------------- environments and sandbox
     environments = {name: make_environment(name, config.environments) for name in ENVIRONMENT_REGISTRY.names()}
@@ -214,7 +214,7 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
     # ---------------------------------------------------------------- checkpoint restore
     checkpointer = Checkpointer(checkpoint_dir, keep_last=int(config.checkpoint.keep_last),
                                 async_save=bool(config.checkpoint.async_save))
-    base_rng = distributed.replicated_key(jax.random.key(int(config.train.seed)), mesh)
+    base_rng = replicated_key(jax.random.key(int(config.train.seed)), mesh)
     restored = checkpointer.restore_latest(state, base_rng)
     extra = {}
     restored_from = None
@@ -346,7 +346,7 @@ def train(config, *, policy: Optional[Policy] = None, executor=None, progress: b
                 break
         checkpointer.wait_until_finished()
         if config.checkpoint.export_directory and trained_steps == total_steps:
-            host_params = distributed.fetch_to_host(state.params)   # a collective: every process takes part
+            host_params = to_host(state.params)   # a collective: every process takes part
             if primary:
                 export_policy(host_params, policy, str(config.checkpoint.export_directory),
                               dtype=str(config.checkpoint.get("export_dtype", "float32")),

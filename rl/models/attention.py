@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from rl.models.config import ATTENTION_IMPLEMENTATIONS, ModelConfig
+from rl.models.config import ModelConfig
 from rl.models.matmul import dense
 
 _NEG_INF = -1e30
@@ -83,17 +83,12 @@ class AttentionMask:
 
 def choose(config: ModelConfig, mask: AttentionMask) -> str:
     """The implementation that runs for `config.attention` and this mask."""
-    choice = config.attention
-    if choice not in ATTENTION_IMPLEMENTATIONS:   # ModelConfig checks it; a replaced config may not
-        raise ValueError(f"unknown attention implementation {choice!r}; use one of "
-                         + ", ".join(ATTENTION_IMPLEMENTATIONS))
+    choice = config.attention     # ModelConfig has checked it (and cudnn's 16-bit dtype)
     if not mask.fusable:
         return "einsum"
     if choice == "auto":
         sixteen_bit = jnp.dtype(config.dtype) in (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16))
         return "cudnn" if sixteen_bit and jax.default_backend() == "gpu" else "einsum"
-    if choice == "cudnn" and jnp.dtype(config.dtype) == jnp.float32:
-        raise ValueError("attention='cudnn' needs a 16-bit compute dtype (model.dtype bfloat16 or float16)")
     return choice
 
 

@@ -49,6 +49,10 @@ class ModelConfig:
         if self.attention not in ATTENTION_IMPLEMENTATIONS:
             raise ValueError(f"unknown attention implementation {self.attention!r}; use one of "
                              + ", ".join(ATTENTION_IMPLEMENTATIONS))
+        dtype_name = getattr(self.dtype, "name", getattr(self.dtype, "__name__", str(self.dtype)))
+        if self.attention == "cudnn" and dtype_name not in ("bfloat16", "float16"):
+            raise ValueError(f"attention='cudnn' needs a 16-bit compute dtype (model.dtype bfloat16 or float16, "
+                             f"not {self.dtype})")
         if self.num_heads % self.num_kv_heads:
             raise ValueError(f"num_heads {self.num_heads} is not a multiple of num_kv_heads {self.num_kv_heads}")
 

@@ -35,6 +35,7 @@ def main() -> int:
     import numpy as np
     from flax import nnx
 
+    from rl.sharding import to_host
     from rl.train import train
     from sandbox.executor import SandboxExecutor
     from tests.rl import train_doubles
@@ -48,7 +49,7 @@ def main() -> int:
     policy = train_doubles.tiny_digit_policy()
     with SandboxExecutor(workers=1) as executor:
         result = train(config, policy=policy, executor=executor, progress=False)
-    params = distributed.fetch_to_host(policy.params)
+    params = to_host(policy.params)
     flat = {".".join(map(str, path)): np.asarray(variable.get_value())
             for path, variable in nnx.to_flat_state(params)}
     index = jax.process_index()

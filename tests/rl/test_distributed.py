@@ -3,7 +3,6 @@ ones by name), and the helpers being exact identities when there is one process.
 import jax
 import numpy as np
 import pytest
-from jax.sharding import NamedSharding, PartitionSpec
 
 from rl import distributed
 from rl.sharding import batch_sharding, make_mesh
@@ -62,18 +61,3 @@ def test_global_batch_holds_every_row_on_the_mesh():
     for name, array in local.items():
         assert batch[name].sharding == sharding
         np.testing.assert_array_equal(np.asarray(batch[name]), array)
-
-
-def test_place_on_mesh_and_replicated_key_keep_values():
-    mesh = make_mesh(data=1, fsdp=-1, tensor=1)
-    replicated = NamedSharding(mesh, PartitionSpec())
-    tree = {"w": np.arange(8.0).reshape(2, 4)}
-    placed = distributed.place_on_mesh(tree, {"w": replicated})
-    assert placed["w"].sharding == replicated
-    np.testing.assert_array_equal(np.asarray(placed["w"]), tree["w"])
-    assert distributed.place_on_mesh(placed, {"w": replicated})["w"] is placed["w"]
-    key = jax.random.key(7)
-    global_key = distributed.replicated_key(key, mesh)
-    assert global_key.sharding.is_fully_replicated
-    np.testing.assert_array_equal(jax.random.key_data(global_key), jax.random.key_data(key))
-    np.testing.assert_array_equal(jax.random.uniform(global_key, (3,)), jax.random.uniform(key, (3,)))

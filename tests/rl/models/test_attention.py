@@ -109,7 +109,8 @@ def test_auto_takes_einsum_off_gpu_and_bad_choices_fail_by_name():
     assert attention.choose(config.replace(attention="xla"), attention.AttentionMask.cached(jnp.zeros((1, 2), jnp.int32),
                                                                                          4)) == "einsum"
     with pytest.raises(ValueError, match="16-bit"):
-        attention.choose(config.replace(attention="cudnn"), fused)
+        config.replace(attention="cudnn")
+    assert attention.choose(config.replace(attention="cudnn", dtype="bfloat16"), fused) == "cudnn"
     with pytest.raises(ValueError, match="flash"):
         config.replace(attention="flash")
 
