@@ -4,7 +4,11 @@ beside its prompt template, so the format has one source.
 
 A reply is decoded in two parts. The head is the python block: its fences and the `def`
 lines of the required functions, in order, with free bodies (imports, helpers and UPPER_CASE
-constants allowed at top level; no top-level calls, prints or comments; no backticks). Once f is written, the tail is built from f's signature: exactly
+constants allowed at top level before each required function; no top-level calls, prints or
+comments; no backticks; a helper may not take a required function's name). The last required
+function's body ends the block: once it returns to the top level, the only way on is the
+closing fence. That is where a small teacher used to loop, writing one more `def` after
+another until the token limit. Once f is written, the tail is built from f's signature: exactly
 `input_count` blocks (labelled `input`, or `witness` for fuzzing), each holding exactly
 one literal per required parameter separated by ", ", then the message block (one sentence) where
 the environment needs one. Constrain the frame, not the thinking: bodies and the message
@@ -36,10 +40,35 @@ MESSAGE_LINE = r"[^`\n.]+\.?"
 """The hint: one line, ended by its first full stop at the latest (a rambling message cannot run on)."""
 
 _REST = r"[^`\n]*"
-_LINE = (rf"(?:[ \t]{_REST}|def {_REST}|class {_REST}|import {_REST}|from {_REST}|@{_REST}"
-         rf"|[A-Z_][A-Z0-9_]* ?= ?{_REST}|)\n")
-"""One line of the python block at top level: indented, a definition, an import, a decorator,
-an UPPER_CASE constant, or blank (no top-level calls, prints, demos or comment runs)."""
+_BODY_LINE = rf"(?:[ \t]{_REST}|)\n"
+"""An indented or blank line: a function body's, or a continuation."""
+
+
+def _identifier_except(names: tuple[str, ...]) -> str:
+    """A regex for Python identifiers other than `names` (a regular language: the
+    complement of a finite set, spelled out over the names' trie)."""
+    first = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
+    later = first + "0123456789"
+
+    def node(prefix: str) -> str:
+        children = sorted({name[len(prefix)] for name in names
+                           if name.startswith(prefix) and len(name) > len(prefix)})
+        alphabet = first if not prefix else later
+        options = [] if not prefix or prefix in names else [""]
+        options += [re.escape(c) + node(prefix + c) for c in children]
+        others = "".join(c for c in alphabet if c not in children)
+        options.append(f"[{others}][A-Za-z0-9_]*")
+        return "(?:" + "|".join(options) + ")"
+
+    return node("")
+
+
+def _top_level_line(required: tuple[str, ...]) -> str:
+    """One line of the python block before a required function: indented, a helper
+    definition (not named like a required function), a class, an import, a decorator, an
+    UPPER_CASE constant, or blank (no top-level calls, prints, demos or comment runs)."""
+    return (rf"(?:[ \t]{_REST}|def {_identifier_except(required)}\({_REST}|class {_REST}|import {_REST}"
+            rf"|from {_REST}|@{_REST}|[A-Z_][A-Z0-9_]* ?= ?{_REST}|)\n")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,9 +83,10 @@ class OutputSkeleton:
 
     def head_regex(self) -> str:
         """The python block with the required definitions; the reply's first part."""
-        defs = "".join(rf"(?:{_LINE})*def {re.escape(name)}\({self._first_parameter(name)}{_REST}\n"
+        line = _top_level_line(self.functions)
+        defs = "".join(rf"(?:{line})*def {re.escape(name)}\({self._first_parameter(name)}{_REST}\n"
                        for name in self.functions)
-        return rf"```python\n{defs}(?:{_LINE})*```\n"
+        return rf"```python\n{defs}(?:{_BODY_LINE})*```\n"
 
     def _first_parameter(self, name: str) -> str:
         """The input function takes at least one parameter (an f() has no input to give)."""

@@ -74,6 +74,25 @@ def test_head_requires_each_function_in_order():
     assert OutputSkeleton().arity_of("```python\ndef f(*xs):\n    pass\n```\n") is None
 
 
+def test_head_ends_with_the_last_required_function():
+    """Helpers come before the required functions and may not take their names; once the
+    last one's body returns to the top level, only the closing fence may follow (the loop
+    of one more `def` after another that truncated a small teacher's replies)."""
+    deduction = make_environment("deduction").skeleton.head_regex()
+    body = "def f(x):\n    return helper(x)\n\n"
+    assert re.fullmatch(deduction, "```python\nimport math\n\ndef helper(x):\n    return x\n\n" + body + "```\n")
+    assert not re.fullmatch(deduction, "```python\n" + body + "def helper(x):\n    return x\n```\n")
+    assert not re.fullmatch(deduction, "```python\n" + body + "def f(x):\n    return x\n```\n")
+    assert not re.fullmatch(deduction, "```python\n" + body + "X = 3\n```\n")
+    assert not re.fullmatch(deduction, "```python\ndef f():\n    pass\n\n" + body + "```\n")
+    assert re.fullmatch(deduction, "```python\ndef f2():\n    pass\n\ndef ff(y):\n    pass\n" + body + "```\n")
+    fuzzing = make_environment("fuzzing").skeleton.head_regex()
+    three = "def f(x):\n    return x\n\ndef pre_test_f(x):\n    return True\n\ndef test_f(x):\n    return 1\n"
+    assert re.fullmatch(fuzzing, "```python\n" + three + "```\n")
+    assert not re.fullmatch(fuzzing, "```python\ndef test_f(x):\n    pass\n" + three + "```\n")
+    assert re.fullmatch(fuzzing, "```python\ndef test_helper(x):\n    pass\n" + three + "```\n")
+
+
 def _random_accepted_text(automaton, tokenizer, rng: random.Random) -> str:
     """A random reply the automaton accepts: random allowed tokens, steered to an end."""
     table = automaton.next_state
