@@ -209,7 +209,7 @@ class DataGenPipeline:
             return (await self._call(self.teacher, request, "teacher", attempt_id)).completions[0]
         try:
             return await generate_in_skeleton(self.teacher, request, environment.skeleton,
-                                              self.teacher_sampling.tail_max_new_tokens)
+                                              self.teacher_sampling.tail_tokens_per_block)
         except Exception as error:  # the client has already retried with backoff
             raise TeacherUnavailableError(
                 f"the teacher failed on {attempt_id} after its retries ({type(error).__name__}: {error}). "

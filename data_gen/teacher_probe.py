@@ -77,7 +77,7 @@ async def _complete_all(teacher, requests, environment, sampling):
     async def one(request):
         if sampling.constrained:
             return await generate_in_skeleton(teacher, request, environment.skeleton,
-                                              sampling.tail_max_new_tokens)
+                                              sampling.tail_tokens_per_block)
         return (await teacher.agenerate([request]))[0].completions[0]
 
     return await asyncio.gather(*(one(request) for request in requests))

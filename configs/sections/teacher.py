@@ -23,8 +23,9 @@ blocks, no gain in valid instances (docs/RESULTS.md), so the default is none.
 `constrained` (teacher) decodes every reply under its environment's output skeleton
 (structured decoding: data_gen/environments/skeletons.py): the python block with the
 required functions, then exactly the input blocks f's signature asks for and the message;
-`tail_max_new_tokens` (0: `max_new_tokens`) limits that second part, which needs far fewer
-tokens than the code.
+`tail_tokens_per_block` limits that second part to so many tokens for each of its blocks (0:
+`max_new_tokens` for the whole tail): a deduction tail (one input block) gets 96 at the CPU
+teacher's setting, an induction tail (five input blocks and the hint) 576.
 M (student attempts per instance) lives in `data_gen`.
 """
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _backend_config(temperature: float, max_new_tokens: int) -> ml_collections.C
     config.reasoning_effort = ""                 # paper: "high" (teacher) / "low" (student)
     config.response_prefix = ""                  # e.g. "```python\n": the reply starts in the code block
     config.constrained = False                   # teacher: decode replies under each environment's skeleton
-    config.tail_max_new_tokens = 0               # constrained: the input and message blocks' limit (0: max_new_tokens)
+    config.tail_tokens_per_block = 0             # constrained: the tail's limit per input/message block (0: max_new_tokens)
     config.timeout_s = 600.0                     # per remote call
     config.max_concurrency = 8                   # remote calls in flight per client
     config.constraint_field = "guided_regex"     # openai: the body field for a regex (vLLM; SGLang: "regex")
@@ -69,7 +70,7 @@ def get_teacher_config() -> ml_collections.ConfigDict:
 def get_cpu_teacher_config() -> ml_collections.ConfigDict:
     """The teacher measured best on a 2-core CPU (docs/RESULTS.md): the 0.5B pack in-process in
     bf16, held to each environment's skeleton, T=0.7, 256 tokens for the python block (valid
-    ones took at most 161) and 96 for the input and message blocks. Use it with prompts v2 and
+    ones took at most 161) and 96 for each input or message block. Use it with prompts v2 and
     10-20-line seed windows (`apply_cpu_teacher_settings`)."""
     config = get_teacher_config()
     config.backend = "in_process"
@@ -77,7 +78,7 @@ def get_cpu_teacher_config() -> ml_collections.ConfigDict:
     config.constrained = True
     config.temperature = 0.7
     config.max_new_tokens = 256
-    config.tail_max_new_tokens = 96
+    config.tail_tokens_per_block = 96
     return config
 
 
@@ -108,7 +109,7 @@ def validate(section: ml_collections.ConfigDict, name: str = "teacher") -> None:
     require(0.0 < section.top_p <= 1.0, f"{name}.top_p", section.top_p, "out of range, it must be in (0, 1]")
     at_least(f"{name}.top_k", section.top_k, 0)
     at_least(f"{name}.max_new_tokens", section.max_new_tokens, 1)
-    at_least(f"{name}.tail_max_new_tokens", section.get("tail_max_new_tokens", 0), 0)
+    at_least(f"{name}.tail_tokens_per_block", section.get("tail_tokens_per_block", 0), 0)
     require(section.timeout_s > 0, f"{name}.timeout_s", section.timeout_s, "out of range, it must be > 0")
     at_least(f"{name}.max_concurrency", section.max_concurrency, 1)
     at_least(f"{name}.retry.max_attempts", section.retry.max_attempts, 1)

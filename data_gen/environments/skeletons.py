@@ -81,6 +81,11 @@ class OutputSkeleton:
     input_count: int = 1                       # exact number of input blocks
     message: bool = False                      # a ```message block after the inputs
 
+    @property
+    def tail_blocks(self) -> int:
+        """How many fenced blocks the tail holds: the inputs (or witness) and the message."""
+        return self.input_count + int(self.message)
+
     def head_regex(self) -> str:
         """The python block with the required definitions; the reply's first part."""
         line = _top_level_line(self.functions)
@@ -126,12 +131,13 @@ class OutputSkeleton:
 
 
 async def generate_in_skeleton(client, request: GenerationRequest, skeleton: OutputSkeleton,
-                               tail_max_new_tokens: int = 0) -> Completion:
+                               tail_tokens_per_block: int = 0) -> Completion:
     """One teacher reply decoded under `skeleton`: the head (python block), then the tail
     built from f's signature, continuing the head as the reply's prefix. Returns one
     `Completion` whose text is head + tail (after the request's own response_prefix), with
     both calls' tokens counted. The head may use up to the request's max_new_tokens, the tail
-    up to `tail_max_new_tokens` (0: the request's max_new_tokens too); a head cut by the token
+    up to `tail_tokens_per_block` for each of its blocks (0: the request's max_new_tokens for
+    the whole tail); a head cut by the token
     limit is returned as it is."""
     head_request = dataclasses.replace(request, n=1, constraint=skeleton.head_regex())
     head = (await client.agenerate([head_request]))[0].completions[0]
@@ -141,7 +147,7 @@ async def generate_in_skeleton(client, request: GenerationRequest, skeleton: Out
     # batch shares one decode shape and compiled loop.
     tail_request = dataclasses.replace(
         request, n=1, response_prefix=request.response_prefix + head.text,
-        max_new_tokens=tail_max_new_tokens or request.max_new_tokens,
+        max_new_tokens=tail_tokens_per_block * skeleton.tail_blocks or request.max_new_tokens,
         constraint=skeleton.tail_regex(skeleton.arity_of(head.text)))
     tail = (await client.agenerate([tail_request]))[0].completions[0]
     return Completion(text=head.text + tail.text, prompt_tokens=head.prompt_tokens,

@@ -27,8 +27,8 @@ class Sampling:
     `reasoning_effort` ("" to omit) goes to the backend in the request's `extra`;
     `response_prefix` starts every reply; `constrained` says the caller decodes the role's
     replies under a constraint it supplies (the data pipeline's teacher: the environment's
-    skeleton), whose tail (input and message blocks) takes `tail_max_new_tokens`
-    (0: `max_new_tokens`).
+    skeleton), whose tail takes `tail_tokens_per_block` for each of its input and message
+    blocks (0: `max_new_tokens` for the whole tail).
     """
 
     temperature: float = 1.0
@@ -38,7 +38,7 @@ class Sampling:
     reasoning_effort: str = ""
     response_prefix: str = ""
     constrained: bool = False
-    tail_max_new_tokens: int = 0
+    tail_tokens_per_block: int = 0
 
     def __post_init__(self):
         check_sampling_values(self.temperature, self.top_p, self.top_k)
@@ -53,7 +53,7 @@ class Sampling:
                    reasoning_effort=str(section.get("reasoning_effort", "") or ""),
                    response_prefix=str(section.get("response_prefix", "") or ""),
                    constrained=bool(section.get("constrained", False)),
-                   tail_max_new_tokens=int(section.get("tail_max_new_tokens", 0) or 0))
+                   tail_tokens_per_block=int(section.get("tail_tokens_per_block", 0) or 0))
 
     def request(self, messages: Sequence[Message], n: int, seed: int,
                 stop: tuple[str, ...] = ()) -> GenerationRequest:

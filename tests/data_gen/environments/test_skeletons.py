@@ -175,10 +175,15 @@ def test_tail_takes_its_own_token_limit_and_a_cut_tail_says_length():
     head = "```python\ndef f(x):\n    return x\n```\n"
     double = _RecordingTeacherDouble([(head, "stop"), ("```input\n'aaaa", "length")])
     request = GenerationRequest(messages=(Message("user", "write"),), max_new_tokens=256)
-    completion = asyncio.run(generate_in_skeleton(double, request, skeleton, tail_max_new_tokens=96))
+    completion = asyncio.run(generate_in_skeleton(double, request, skeleton, tail_tokens_per_block=96))
     first, second = double.requests
     assert first.max_new_tokens == 256 and second.max_new_tokens == 96
     assert completion.finish_reason == "length"
+    induction = make_environment("induction").skeleton      # five input blocks and the hint
+    assert induction.tail_blocks == 6
+    double = _RecordingTeacherDouble([(head, "stop"), ("```input\n1", "length")])
+    asyncio.run(generate_in_skeleton(double, request, induction, tail_tokens_per_block=96))
+    assert double.requests[1].max_new_tokens == 6 * 96
 
 
 def test_head_cut_by_the_limit_is_truncated_in_the_pipeline():

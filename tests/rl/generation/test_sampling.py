@@ -17,7 +17,7 @@ def test_a_teacher_section_reads_every_field():
     sampling = Sampling.from_config(section)
     assert sampling == Sampling(temperature=0.7, top_p=0.9, top_k=20, max_new_tokens=300, reasoning_effort="low",
                                 response_prefix="```python\n", constrained=bool(section.constrained),
-                                tail_max_new_tokens=int(section.tail_max_new_tokens))
+                                tail_tokens_per_block=int(section.tail_tokens_per_block))
 
 
 def test_a_section_without_the_role_fields_keeps_their_defaults():
