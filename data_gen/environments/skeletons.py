@@ -40,8 +40,12 @@ MESSAGE_LINE = r"[^`\n.]+\.?"
 """The hint: one line, ended by its first full stop at the latest (a rambling message cannot run on)."""
 
 _REST = r"[^`\n]*"
-_BODY_LINE = rf"(?:[ \t]{_REST}|)\n"
-"""An indented or blank line: a function body's, or a continuation."""
+_INDENTED = rf"(?:    |\t){_REST}"
+"""A line indented by four spaces or a tab: a body's, or a continuation's. (A line opened by one
+space is how a small teacher slipped top-level statements past the frame, and it breaks the
+block's indentation.)"""
+_BODY_LINE = rf"(?:{_INDENTED}|)\n"
+"""An indented or blank line."""
 
 
 def _identifier_except(names: tuple[str, ...]) -> str:
@@ -67,7 +71,7 @@ def _top_level_line(required: tuple[str, ...]) -> str:
     """One line of the python block before a required function: indented, a helper
     definition (not named like a required function), a class, an import, a decorator, an
     UPPER_CASE constant, or blank (no top-level calls, prints, demos or comment runs)."""
-    return (rf"(?:[ \t]{_REST}|def {_identifier_except(required)}\({_REST}|class {_REST}|import {_REST}"
+    return (rf"(?:{_INDENTED}|def {_identifier_except(required)}\({_REST}|class {_REST}|import {_REST}"
             rf"|from {_REST}|@{_REST}|[A-Z_][A-Z0-9_]* ?= ?{_REST}|)\n")
 
 

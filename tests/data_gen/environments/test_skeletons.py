@@ -84,6 +84,8 @@ def test_head_ends_with_the_last_required_function():
     assert not re.fullmatch(deduction, "```python\n" + body + "def helper(x):\n    return x\n```\n")
     assert not re.fullmatch(deduction, "```python\n" + body + "def f(x):\n    return x\n```\n")
     assert not re.fullmatch(deduction, "```python\n" + body + "X = 3\n```\n")
+    assert not re.fullmatch(deduction, "```python\n" + body + " witness = 3\n```\n")   # one space: not a body
+    assert re.fullmatch(deduction, "```python\ndef f(x):\n\treturn x\n```\n")
     assert not re.fullmatch(deduction, "```python\ndef f():\n    pass\n\n" + body + "```\n")
     assert re.fullmatch(deduction, "```python\ndef f2():\n    pass\n\ndef ff(y):\n    pass\n" + body + "```\n")
     fuzzing = make_environment("fuzzing").skeleton.head_regex()
