@@ -20,6 +20,8 @@ from __future__ import annotations
 import ast
 import math
 
+from sandbox.ast_parsing import parse
+
 MAX_DEPTH = 100
 
 
@@ -73,7 +75,7 @@ _CALLABLE_FORMS = {"set", "frozenset", "float"}
 def from_literal(text: str):
     """Parse literal text written by `to_literal` (or any `ast.literal_eval` literal)."""
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = parse(text.strip(), mode="eval")
         return _node_value(tree.body, 0)
     except NotPlainData:
         raise

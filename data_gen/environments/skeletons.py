@@ -25,6 +25,7 @@ import dataclasses
 import re
 from typing import Optional
 
+from data_gen.environments import model_text
 from rl.generation.types import Completion, GenerationRequest
 
 _ATOM = r"(?:-?[0-9][0-9._eE+-]*|'[^'\n`\\]*'|\"[^\"\n`\\]*\"|True|False|None)"
@@ -121,8 +122,8 @@ class OutputSkeleton:
         code = code[len("```python"):] if code.startswith("```python") else code
         code = code[: code.rfind("```")] if code.rstrip().endswith("```") else code
         try:
-            tree = ast.parse(code)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = model_text.parse(code)
+        except (SyntaxError, ValueError):
             return None
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == self.input_function:

@@ -42,3 +42,19 @@ def test_a_student_answer_that_warns_is_graded_silently():
 def test_syntax_errors_still_raise():
     with pytest.raises(SyntaxError):
         model_text.parse("def f(:\n")
+
+
+def test_a_parser_failure_is_a_recorded_rejection_not_a_crash(monkeypatch):
+    """CPython 3.11 can raise SystemError from ast.parse when parses interleave (it ended a
+    default run once); the reader records the reply as not parsing."""
+    from data_gen.environments import make_environment
+    from data_gen.environments.base import Rejection
+    from data_gen.records import RejectionReason
+    from sandbox import ast_parsing
+
+    def failing_parser_double(source, mode="exec"):
+        raise SystemError("AST constructor recursion depth mismatch (before=99, after=26)")
+
+    monkeypatch.setattr(ast_parsing.ast, "parse", failing_parser_double)
+    outcome = make_environment("deduction").parse_teacher("```python\ndef f(x):\n    return x + 1\n```\n```input\n3\n```\n")
+    assert isinstance(outcome, Rejection) and outcome.reason == RejectionReason.SYNTAX_ERROR, outcome
