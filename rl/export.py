@@ -11,8 +11,9 @@ trainer's `model.checkpoint`) read:
   generation_config.json           BOS / EOS (every stop token) / pad ids
 
 Owns the inversion of the loader's tensor table (our parameter layout -> Hugging Face
-names and shapes), the dtype cast, the sharding and the file set. The trainer calls
-`export_policy` at the end of a run when `checkpoint.export_directory` is set.
+names and shapes; row i of a stacked layer parameter -> `model.layers.{i}.…`), the dtype
+cast, the sharding and the file set. The trainer calls `export_policy` at the end of a run
+when `checkpoint.export_directory` is set.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from rl.loaders.hf_directory import SHARD_INDEX, SINGLE_FILE, hf_config_dict
 from rl.loaders.safetensors_io import write_safetensors
 from rl.loaders.tokenizer import CHAT_TEMPLATE_FILE, GENERATION_CONFIG_FILE
 from rl.models.config import ModelConfig
-from rl.models.hf_weights import _expected   # the loader's (our path, HF name, HF shape, HF->ours) table
+from rl.models.hf_weights import hf_tensor_table   # the loader's HF name <-> our parameter table
 
 EXPORT_DTYPES = {"float32": np.float32, "bfloat16": ml_dtypes.bfloat16, "float16": np.float16}
 DEFAULT_MAX_SHARD_BYTES = 2 << 30      # 2 GiB per safetensors file, as transformers' save_pretrained
@@ -51,10 +52,12 @@ def hf_tensors(params: nnx.State, config: ModelConfig, dtype: str = "float32") -
     flat = {path: np.asarray(jax.device_get(variable.get_value()), dtype=np.float32)
             for path, variable in nnx.to_flat_state(params)}
     tensors = {}
-    for path, name, hf_shape, convert in _expected(config):
-        if path not in flat:
-            raise ValueError(f"parameter {'.'.join(map(str, path))} (for {name}) is missing from the state to export")
-        tensors[name] = _to_hf_layout(flat[path], hf_shape, convert).astype(EXPORT_DTYPES[dtype])
+    for entry in hf_tensor_table(config):
+        if entry.path not in flat:
+            raise ValueError(f"parameter {'.'.join(map(str, entry.path))} (for {entry.hf_name}) is missing "
+                             "from the state to export")
+        ours = flat[entry.path] if entry.layer is None else flat[entry.path][entry.layer]
+        tensors[entry.hf_name] = _to_hf_layout(ours, entry.hf_shape, entry.convert).astype(EXPORT_DTYPES[dtype])
     return tensors
 
 

@@ -41,6 +41,7 @@ LOGICAL_AXIS_RULES: dict[str, Optional[tuple[str, ...]]] = {
     "norm": None,
     "time": None,
     "cache_length": None,
+    "layers": None,   # the leading axis of the stacked layer parameters and of the KV cache
 }
 
 

@@ -37,6 +37,7 @@ from rl.grpo.groups import as_groups
 from rl.grpo.objective import ObjectiveSettings, grpo_objective
 from rl.grpo.overlong import filter_overlong
 from rl.models.forward import token_log_probs
+from rl.models.layer_stack import per_layer_rank
 
 Batch = Mapping[str, jax.Array]
 BATCH_FIELDS = ("tokens", "key_mask", "completion_mask", "behaviour_log_probs", "rewards", "truncated")
@@ -120,10 +121,16 @@ def make_learning_rate_schedule(optimizer_config: Any) -> optax.Schedule:
     )
 
 
+def _decayed(params: nnx.State) -> Any:
+    """The weight-decay mask: parameters of rank >= 2 within one layer (the stacked layers'
+    leading axis not counted). The q/k/v biases are [heads, head_dim] and so decay too."""
+    return jax.tree_util.tree_map_with_path(lambda path, leaf: per_layer_rank(path, leaf) >= 2, params)
+
+
 def make_optimizer(optimizer_config: Any) -> optax.GradientTransformation:
     """AdamW on the warm-up/cosine schedule, after global-norm gradient clipping.
 
-    Weight decay skips vectors (norm scales, biases), as is usual for transformers.
+    Weight decay skips vectors (norm scales, biases), as is usual for transformers; see `_decayed`.
     """
     return optax.chain(
         optax.clip_by_global_norm(optimizer_config.max_grad_norm),
@@ -132,7 +139,7 @@ def make_optimizer(optimizer_config: Any) -> optax.GradientTransformation:
             b1=optimizer_config.b1,
             b2=optimizer_config.b2,
             weight_decay=optimizer_config.weight_decay,
-            mask=lambda params: jax.tree.map(lambda p: p.ndim >= 2, params),
+            mask=_decayed,
         ),
     )
 

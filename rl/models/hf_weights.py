@@ -5,10 +5,14 @@
 with the right shape (one error names all the missing, mis-shaped and unexpected ones),
 transposes to this model's [in, out] layout and casts to `config.param_dtype`. No random
 initialisation happens: the module is built abstractly and filled.
+
+The decoder layers are stored stacked (`rl.models.layer_stack`): HF's per-layer tensor
+`model.layers.{i}.<name>` is row i of one [num_layers, ...] parameter. `hf_tensor_table`
+is that correspondence, one entry per HF tensor; `rl.export` reads it backwards.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping, Optional
+from typing import Callable, Mapping, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
@@ -22,26 +26,37 @@ from rl.sharding import logical_spec
 # Tensors a checkpoint may carry that this model recomputes or shares.
 _IGNORED_SUFFIXES = ("rotary_emb.inv_freq",)
 
-# (our state path, HF name, HF shape, converter from the HF array to our layout)
 Converter = Callable[[np.ndarray], np.ndarray]
+
+
+class TensorEntry(NamedTuple):
+    """One HF tensor: our state path, the layer (a row of that stacked parameter; None for
+    a parameter outside the layer stack), its HF name and shape, and the converter from
+    the HF array to our layout (of one layer)."""
+    path: tuple
+    layer: Optional[int]
+    hf_name: str
+    hf_shape: tuple
+    convert: Converter
 
 
 class CheckpointMismatchError(ValueError):
     """The tensors do not fit the model config; the message lists every offending name."""
 
 
-def _expected(config: ModelConfig) -> list[tuple[tuple, str, tuple, Converter]]:
+def hf_tensor_table(config: ModelConfig) -> list[TensorEntry]:
+    """Every HF tensor this config needs, with where it lives in our state."""
     c = config
     d, h, kv, hd, f = c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim, c.intermediate_size
     same = lambda a: a  # noqa: E731
-    entries = [(("embed_tokens",), "model.embed_tokens.weight", (c.vocab_size, d), lambda a: a.T),
-               (("norm", "weight"), "model.norm.weight", (d,), same)]
+    entries = [TensorEntry(("embed_tokens",), None, "model.embed_tokens.weight", (c.vocab_size, d), lambda a: a.T),
+               TensorEntry(("norm", "weight"), None, "model.norm.weight", (d,), same)]
     if not c.tie_word_embeddings:
-        entries.append((("lm_head",), "lm_head.weight", (c.vocab_size, d), lambda a: a.T))
+        entries.append(TensorEntry(("lm_head",), None, "lm_head.weight", (c.vocab_size, d), lambda a: a.T))
     for i in range(c.num_layers):
         hf = f"model.layers.{i}."
-        ours = ("layers", i)
-        entries += [
+        ours = ("layers",)
+        layer_entries = [
             (ours + ("input_layernorm", "weight"), hf + "input_layernorm.weight", (d,), same),
             (ours + ("post_attention_layernorm", "weight"), hf + "post_attention_layernorm.weight", (d,), same),
             (ours + ("self_attn", "q_proj"), hf + "self_attn.q_proj.weight", (h * hd, d),
@@ -57,22 +72,23 @@ def _expected(config: ModelConfig) -> list[tuple[tuple, str, tuple, Converter]]:
             (ours + ("mlp", "down_proj"), hf + "mlp.down_proj.weight", (d, f), lambda a: a.T),
         ]
         if c.qkv_bias:
-            entries += [
+            layer_entries += [
                 (ours + ("self_attn", "q_bias"), hf + "self_attn.q_proj.bias", (h * hd,), lambda a: a.reshape(h, hd)),
                 (ours + ("self_attn", "k_bias"), hf + "self_attn.k_proj.bias", (kv * hd,), lambda a: a.reshape(kv, hd)),
                 (ours + ("self_attn", "v_bias"), hf + "self_attn.v_proj.bias", (kv * hd,), lambda a: a.reshape(kv, hd)),
             ]
         if c.qk_norm:
-            entries += [
+            layer_entries += [
                 (ours + ("self_attn", "q_norm", "weight"), hf + "self_attn.q_norm.weight", (hd,), same),
                 (ours + ("self_attn", "k_norm", "weight"), hf + "self_attn.k_norm.weight", (hd,), same),
             ]
+        entries += [TensorEntry(path, i, name, shape, convert) for path, name, shape, convert in layer_entries]
     return entries
 
 
 def expected_hf_shapes(config: ModelConfig) -> dict[str, tuple]:
     """Every HF tensor name this config needs, with its shape."""
-    return {name: shape for _, name, shape, _ in _expected(config)}
+    return {entry.hf_name: entry.hf_shape for entry in hf_tensor_table(config)}
 
 
 def check_hf_tensors(config: ModelConfig, tensors: Mapping[str, np.ndarray]) -> None:
@@ -109,17 +125,28 @@ def model_from_hf_tensors(config: ModelConfig, tensors: Mapping[str, np.ndarray]
     graphdef, state = nnx.split(abstract)
     flat = dict(nnx.to_flat_state(state))
     param_dtype = jnp.dtype(config.param_dtype)
-    for path, name, _, convert in _expected(config):
+    entries_by_path: dict[tuple, list[TensorEntry]] = {}
+    for entry in hf_tensor_table(config):
+        entries_by_path.setdefault(entry.path, []).append(entry)
+    unfilled = set(flat) - set(entries_by_path)
+    if unfilled:
+        raise ValueError(f"parameters without a Hugging Face tensor: {sorted(unfilled)}")
+    for path, entries in entries_by_path.items():   # one parameter on the host at a time
         variable = flat[path]
-        source = tensors[name]
-        if hasattr(source, "detach"):  # a torch tensor
-            source = source.detach().float().numpy()
-        value = np.ascontiguousarray(convert(np.asarray(source)).astype(param_dtype, copy=False))
-        if tuple(value.shape) != tuple(variable.shape):
-            raise CheckpointMismatchError(f"{name}: converted shape {value.shape} != parameter shape {variable.shape}")
+        value = np.empty(variable.shape, param_dtype)
+        for entry in entries:
+            source = tensors[entry.hf_name]
+            if hasattr(source, "detach"):  # a torch tensor
+                source = source.detach().float().numpy()
+            converted = entry.convert(np.asarray(source)).astype(param_dtype, copy=False)
+            target = value if entry.layer is None else value[entry.layer]
+            if tuple(converted.shape) != tuple(target.shape):
+                raise CheckpointMismatchError(
+                    f"{entry.hf_name}: converted shape {converted.shape} != parameter shape {target.shape}")
+            target[...] = converted
         placement = None
         if mesh is not None:
-            spec = logical_spec(variable.get_metadata()["logical_axes"], value.shape, mesh)
+            spec = logical_spec(variable.get_metadata()["logical_axes"], variable.shape, mesh)
             placement = jax.sharding.NamedSharding(mesh, spec)
         variable.set_value(jax.device_put(value, placement))
     return nnx.merge(graphdef, state)

@@ -21,7 +21,7 @@ from flax import nnx
 
 from rl.models.attention import AttentionMask, attend
 from rl.models.config import ModelConfig
-from rl.models.kv_cache import write_rows
+from rl.models.kv_cache import KVCache
 from rl.models.matmul import dense
 from rl.models.rope import apply_rotary, inverse_frequencies
 
@@ -96,15 +96,15 @@ class Attention(nnx.Module):
         q, k, v = self._project(x, positions)
         return self._output(attend(q, k, v, mask, self.config)), (k, v)
 
-    def with_cache(self, x, positions, cache_keys, cache_values):
-        """Append x's keys/values at cache slots `positions` (contiguous per row) and attend
-        to every cached slot <= the query position. Returns (output, keys, values)."""
+    def with_cache(self, x, positions, cache: KVCache, layer: jax.Array) -> tuple[jax.Array, KVCache]:
+        """Write x's keys/values into layer `layer` of the stacked cache at slots `positions`
+        (contiguous per row) and attend to every cached slot <= the query position.
+        Returns (output, cache)."""
         q, k, v = self._project(x, positions)
-        starts = positions[:, 0]
-        cache_keys = write_rows(cache_keys, k, starts)
-        cache_values = write_rows(cache_values, v, starts)
-        mask = AttentionMask.cached(positions, cache_keys.shape[1])
-        return self._output(attend(q, cache_keys, cache_values, mask, self.config)), cache_keys, cache_values
+        cache = cache.write(layer, k, v, positions[:, 0])
+        cache_keys, cache_values = cache.layer(layer)
+        mask = AttentionMask.cached(positions, cache.capacity)
+        return self._output(attend(q, cache_keys, cache_values, mask, self.config)), cache
 
 
 class MLP(nnx.Module):
@@ -140,10 +140,9 @@ class DecoderLayer(nnx.Module):
         x = x + self.mlp(self.post_attention_layernorm(x))
         return x, kv
 
-    def with_cache(self, x, positions, cache_keys, cache_values):
-        attended, cache_keys, cache_values = self.self_attn.with_cache(
-            self.input_layernorm(x), positions, cache_keys, cache_values
-        )
+    def with_cache(self, x, positions, cache: KVCache, layer: jax.Array) -> tuple[jax.Array, KVCache]:
+        """The block over a cache: this is layer `layer` of the stack (its slot in the cache)."""
+        attended, cache = self.self_attn.with_cache(self.input_layernorm(x), positions, cache, layer)
         x = x + attended
         x = x + self.mlp(self.post_attention_layernorm(x))
-        return x, cache_keys, cache_values
+        return x, cache

@@ -10,7 +10,9 @@ API (methods; the pure jitted wrappers over `nnx.split` state live in `rl.models
   model.prefill(tokens, lengths, capacity) -> (last-token logits [b, vocab], KVCache)
   model.extend(tokens, positions, cache) -> (logits [b, t, vocab], KVCache)   # decode step(s)
 Matmul inputs are `config.dtype`; accumulation, the residual stream, norms, softmax and
-logits are float32. `config.remat` rematerialises each layer in the backward pass of
+logits are float32. The decoder layers are stored stacked (every parameter [num_layers, ...],
+`rl.models.layer_stack`) and every path (full forward, prefill, decode) is one scan over
+them; `config.remat` rematerialises each layer step in the backward pass of
 `hidden_states`. The embedding table is stored [embed, vocab] (the transpose of Hugging
 Face's): tied logits are then a plain [b, embed] x [embed, vocab] matmul, which XLA:CPU runs
 about twice as fast as the transposed product (it copies the 0.5B model's 544 MB table
@@ -26,16 +28,10 @@ from flax import nnx
 
 from rl.models.attention import AttentionMask
 from rl.models.config import ModelConfig
-from rl.models.kv_cache import KVCache, write_rows
-from rl.models.layers import DecoderLayer, RMSNorm
+from rl.models.kv_cache import KVCache
+from rl.models.layer_stack import scan_layers, stacked_layers
+from rl.models.layers import RMSNorm
 from rl.models.matmul import dense
-
-
-def _run_layer(layer: DecoderLayer, x, positions, mask: AttentionMask):
-    return layer(x, positions, mask)
-
-
-_run_layer_rematerialised = nnx.remat(_run_layer)
 
 
 class Transformer(nnx.Module):
@@ -44,7 +40,7 @@ class Transformer(nnx.Module):
         pdt = jnp.dtype(config.param_dtype)
         embedding = jax.random.normal(rngs.params(), (config.hidden_size, config.vocab_size), jnp.float32)
         self.embed_tokens = nnx.Param((embedding * 0.02).astype(pdt), logical_axes=("embed", "vocab"))
-        self.layers = nnx.List([DecoderLayer(config, rngs=rngs) for _ in range(config.num_layers)])
+        self.layers = stacked_layers(config, rngs=rngs)   # parameters [num_layers, ...]
         self.norm = RMSNorm(config.hidden_size, config.rms_norm_eps, pdt)
         if not config.tie_word_embeddings:
             head = jax.random.normal(rngs.params(), (config.hidden_size, config.vocab_size), jnp.float32)
@@ -63,14 +59,15 @@ class Transformer(nnx.Module):
     def logits_from_hidden(self, hidden: jax.Array) -> jax.Array:
         return dense(hidden, self.output_head(), "...d,dv->...v", jnp.dtype(self.config.dtype))
 
-    def _layers_forward(self, tokens, positions, mask: AttentionMask):
-        x = self.embed(tokens)
-        run = _run_layer_rematerialised if self.config.remat else _run_layer
-        kvs = []
-        for layer in self.layers:
-            x, kv = run(layer, x, positions, mask)
-            kvs.append(kv)
-        return self.norm(x), kvs
+    def _layers_forward(self, x, positions, mask: AttentionMask, *, with_kv: bool = False, remat: bool = False):
+        """The layer stack over embedded x: (final hidden before the norm, per-layer (keys,
+        values) each [num_layers, b, t, kv_heads, head_dim] when `with_kv`, else None)."""
+
+        def one_layer(layer, hidden, _):
+            hidden, kv = layer(hidden, positions, mask)
+            return hidden, kv if with_kv else None
+
+        return scan_layers(self.layers, one_layer, x, remat=remat)
 
     def hidden_states(
         self, tokens: jax.Array, positions: Optional[jax.Array] = None, key_mask: Optional[jax.Array] = None
@@ -86,29 +83,8 @@ class Transformer(nnx.Module):
             mask = AttentionMask.causal_right_padded(tokens.shape[0], tokens.shape[1], key_mask)
         else:
             mask = AttentionMask.causal_prefix(positions, key_mask)
-        if self.config.remat:
-            return self.norm(self._scanned_rematerialised_layers(self.embed(tokens), positions, mask))
-        hidden, _ = self._layers_forward(tokens, positions, mask)
-        return hidden
-
-    def _scanned_rematerialised_layers(self, x, positions, mask: AttentionMask):
-        """The layer stack as one `lax.scan` over stacked layer parameters with each step
-        rematerialised. A Python loop of `nnx.remat` layers saves no memory on XLA:CPU (its
-        scheduler runs the recomputations early; for 24 layers x 8 sequences x 704 tokens the
-        train step needed 31.9 GiB of temporaries with remat and 32.3 GiB without); the scan
-        makes the backward pass visit one layer at a time, holding only each layer's input.
-        The stacking copies the layer weights once per call."""
-        graphdef, first = nnx.split(self.layers[0])
-        states = [first] + [nnx.split(layer)[1] for layer in self.layers[1:]]
-        stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *states)
-
-        @jax.checkpoint
-        def one_layer(hidden, state):
-            hidden, _ = nnx.merge(graphdef, state)(hidden, positions, mask)
-            return hidden, None
-
-        hidden, _ = jax.lax.scan(one_layer, x, stacked)
-        return hidden
+        hidden, _ = self._layers_forward(self.embed(tokens), positions, mask, remat=self.config.remat)
+        return self.norm(hidden)
 
     def __call__(
         self, tokens: jax.Array, positions: Optional[jax.Array] = None, key_mask: Optional[jax.Array] = None
@@ -123,23 +99,20 @@ class Transformer(nnx.Module):
             raise ValueError(f"cache capacity {capacity} is smaller than the prompt length {time}")
         positions = jnp.broadcast_to(jnp.arange(time, dtype=jnp.int32), (batch, time))
         mask = AttentionMask.causal_right_padded(batch, time, positions < lengths[:, None])
-        hidden, kvs = self._layers_forward(tokens, positions, mask)
+        hidden, (keys, values) = self._layers_forward(self.embed(tokens), positions, mask, with_kv=True)
+        hidden = self.norm(hidden)
         last = jnp.take_along_axis(hidden, (lengths - 1)[:, None, None].astype(jnp.int32), axis=1)[:, 0]
-        cache = KVCache.zeros(self.config, batch, capacity)
-        starts = jnp.zeros((batch,), jnp.int32)
-        cache = KVCache(
-            keys=tuple(write_rows(c, k, starts) for c, (k, _) in zip(cache.keys, kvs)),
-            values=tuple(write_rows(c, v, starts) for c, (_, v) in zip(cache.values, kvs)),
-        )
+        cache = KVCache.of_prompt(keys, values, capacity, jnp.dtype(self.config.dtype))
         return self.logits_from_hidden(last), cache
 
     def extend(self, tokens: jax.Array, positions: jax.Array, cache: KVCache) -> tuple[jax.Array, KVCache]:
         """Feed tokens [b, t] at positions [b, t] (contiguous per row) through the cache: their
         keys/values are written at those slots and each attends to the slots <= its position."""
-        x = self.embed(tokens)
-        keys, values = [], []
-        for layer, layer_keys, layer_values in zip(self.layers, cache.keys, cache.values):
-            x, layer_keys, layer_values = layer.with_cache(x, positions, layer_keys, layer_values)
-            keys.append(layer_keys)
-            values.append(layer_values)
-        return self.logits_from_hidden(self.norm(x)), KVCache(keys=tuple(keys), values=tuple(values))
+
+        def one_layer(layer, carry, index):
+            hidden, carried_cache = carry
+            return layer.with_cache(hidden, positions, carried_cache, index), None
+
+        indices = jnp.arange(self.config.num_layers, dtype=jnp.int32)
+        (hidden, cache), _ = scan_layers(self.layers, one_layer, (self.embed(tokens), cache), indices)
+        return self.logits_from_hidden(self.norm(hidden)), cache

@@ -43,7 +43,7 @@ def prefill_step(graphdef: nnx.GraphDef, state: nnx.State, tokens: jax.Array, le
     logits, cache = forward.prefill(graphdef, state, tokens, jnp.maximum(lengths, 1), capacity)
     if row_source is not None:
         logits, lengths = logits[row_source], lengths[row_source]
-        cache = jax.tree.map(lambda rows: rows[row_source], cache)
+        cache = cache.take_rows(row_source)
     zeros = jnp.zeros_like(lengths)
     logits = mask_logits(logits, constraint_state, constraint_table)
     first, first_log_probs = select_tokens(logits, settings, step_keys(rng_keys, zeros))

@@ -13,13 +13,13 @@ import transformers
 from flax import nnx
 from tokenizers import AddedToken, models, pre_tokenizers
 
-from rl.export import export_hf, shard_plan
+from rl.export import export_hf, hf_tensors, shard_plan
 from rl.loaders import load_checkpoint
 from rl.loaders.tokenizer import Tokenizer
-from rl.models.hf_weights import model_from_hf_tensors
+from rl.models.hf_weights import expected_hf_shapes, model_from_hf_tensors
 from rl.train import train
 from sandbox.executor import SandboxExecutor
-from tests.fixtures.tiny_model import tiny_model
+from tests.fixtures.tiny_model import tiny_config, tiny_model
 from tests.rl import train_doubles
 
 TOKENS = np.array([[1, 5, 9, 2, 7, 3]], dtype=np.int32)
@@ -153,3 +153,16 @@ def test_rl_generate_completes_with_the_export(trained_export, tmp_path, capsys)
                           "--max-new-tokens", "1"]) == 0
     first = int(np.argmax(trained[0, -1]))
     assert capsys.readouterr().out == ("" if first >= 10 else str(first)) + "\n"
+
+
+@pytest.mark.parametrize("family", ["qwen2", "qwen3", "llama"])
+def test_loading_then_exporting_gives_back_every_tensor_exactly(family):
+    """Per-layer HF tensors go into the stacked layer parameters and come back out unchanged."""
+    config = tiny_config(family)
+    rng = np.random.RandomState(3)
+    tensors = {name: rng.randn(*shape).astype(np.float32) for name, shape in expected_hf_shapes(config).items()}
+    _, params = nnx.split(model_from_hf_tensors(config, tensors))
+    exported = hf_tensors(params, config)
+    assert sorted(exported) == sorted(tensors)
+    for name, tensor in tensors.items():
+        np.testing.assert_array_equal(exported[name], tensor, err_msg=name)

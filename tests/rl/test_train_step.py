@@ -203,3 +203,19 @@ def test_rows_split_into_strided_pieces_and_merge_back(mesh):
     pieces = jax.jit(lambda x: _split_rows(x, 3, row_sharding))(rows)
     np.testing.assert_array_equal(pieces[:, :, 0], [[0, 3, 6, 9], [1, 4, 7, 10], [2, 5, 8, 11]])
     np.testing.assert_array_equal(_merge_rows(pieces), rows)
+
+
+def test_weight_decay_counts_a_stacked_parameters_rank_per_layer():
+    """Norm scales are [layers, d] when stacked: still vectors, so they do not decay."""
+    from flax import nnx
+
+    from rl.train_step import _decayed
+    from tests.fixtures.tiny_model import tiny_model
+
+    _, params = nnx.split(tiny_model("qwen3"))
+    mask = _decayed(params)
+    assert not bool(mask["layers"]["input_layernorm"]["weight"].get_value())
+    assert not bool(mask["layers"]["self_attn"]["q_norm"]["weight"].get_value())
+    assert not bool(mask["norm"]["weight"].get_value())
+    assert bool(mask["layers"]["mlp"]["up_proj"].get_value())
+    assert bool(mask["embed_tokens"].get_value())

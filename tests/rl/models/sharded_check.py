@@ -37,8 +37,7 @@ def run(graphdef, state, tokens, lengths, mesh=None):
         step_logits, cache = decode_fn(graphdef, state, step_tokens, positions, cache)
         steps.append(np.asarray(step_logits))
         positions = positions + 1
-    layer0 = cache.keys[0]
-    return np.asarray(full), np.asarray(last), np.stack(steps), layer0.sharding
+    return np.asarray(full), np.asarray(last), np.stack(steps), cache.keys.sharding
 
 
 def tiny_config_of(graphdef):
@@ -55,7 +54,7 @@ if __name__ == "__main__":
     mesh = sharding.make_mesh(data=2, fsdp=2, tensor=2)
     single = run(graphdef, state, tokens, lengths)
     sharded = run(graphdef, state, tokens, lengths, mesh)
-    q_spec = sharding.state_shardings(state, mesh)["layers"][0]["self_attn"]["q_proj"].get_value().spec
+    q_spec = sharding.state_shardings(state, mesh)["layers"]["self_attn"]["q_proj"].get_value().spec
     print(json.dumps({
         "forward": float(np.abs(single[0] - sharded[0]).max()),
         "prefill": float(np.abs(single[1] - sharded[1]).max()),

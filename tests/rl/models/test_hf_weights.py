@@ -32,7 +32,7 @@ def test_weights_land_in_our_layout():
     tensors = _random_tensors(config)
     model = model_from_hf_tensors(config, tensors)
     q = tensors["model.layers.1.self_attn.q_proj.weight"]  # [heads * head_dim, hidden]
-    ours = np.asarray(model.layers[1].self_attn.q_proj[...])  # [hidden, heads, head_dim]
+    ours = np.asarray(model.layers.self_attn.q_proj[...][1])  # [layers][hidden, heads, head_dim]
     np.testing.assert_array_equal(ours, q.T.reshape(config.hidden_size, config.num_heads, config.head_dim))
     np.testing.assert_array_equal(np.asarray(model.lm_head[...]), tensors["lm_head.weight"].T)
 

@@ -11,8 +11,8 @@ from tests.fixtures.device_count_check import run_check
 def test_sharded_matches_single_device():
     report = run_check("tests.rl.models.sharded_check", timeout=600)
     assert report["forward"] < 1e-4 and report["prefill"] < 1e-4 and report["decode"] < 1e-4, report
-    assert report["q_proj_spec"] == ["fsdp", "tensor", "None"]   # embed -> fsdp, heads -> tensor
-    assert report["cache_spec"][:3] == ["('data', 'fsdp')", "None", "tensor"]
+    assert report["q_proj_spec"] == ["None", "fsdp", "tensor", "None"]   # layers whole, embed -> fsdp, heads -> tensor
+    assert report["cache_spec"][:4] == ["None", "('data', 'fsdp')", "None", "tensor"]
     assert report["cache_devices"] == 8
 
 

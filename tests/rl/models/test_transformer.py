@@ -61,3 +61,16 @@ def test_config_reads_rope_parameters_and_hashes():
     assert config.rope_scaling["rope_type"] == "llama3" and "rope_theta" not in config.rope_scaling
     assert hash(config) == hash(config.replace()) and hash(config) != hash(config.replace(rope_scaling=None))
     assert tiny_config("qwen2").qkv_bias and tiny_config("qwen3").qk_norm
+
+
+def test_layer_parameters_are_stored_stacked_with_a_layers_axis():
+    model = tiny_model("qwen3", num_layers=3)
+    config = model.config
+    _, state = nnx.split(model)
+    layer_params = [(path, variable) for path, variable in nnx.to_flat_state(state) if path[0] == "layers"]
+    assert layer_params
+    for path, variable in layer_params:
+        assert variable.shape[0] == 3, path
+        assert variable.get_metadata()["logical_axes"][0] == "layers", path
+        assert len(variable.get_metadata()["logical_axes"]) == len(variable.shape), path
+    assert model.layers.self_attn.q_proj.shape == (3, config.hidden_size, config.num_heads, config.head_dim)

@@ -56,7 +56,7 @@ if __name__ == "__main__":
 
     def recording_prefill(*args, **kwargs):   # records where the prefill put the KV cache
         result = original_prefill(*args, **kwargs)
-        placements.setdefault("cache_spec", [str(a) for a in result[0].cache.keys[0].sharding.spec])
+        placements.setdefault("cache_spec", [str(a) for a in result[0].cache.keys.sharding.spec])
         placements.setdefault("rows_spec", [str(a) for a in result[0].next_tokens.sharding.spec])
         return result
 
@@ -64,7 +64,7 @@ if __name__ == "__main__":
     sharded_state = sharding.shard_state(state, mesh)
     sharded = calls(Sampler(graphdef, sharded_state, mesh=mesh), tokenizer, automata, stop_string)
     report = {"placements": placements, "stop_text": stop_string,
-              "q_proj_devices": len(sharded_state["layers"][0]["self_attn"]["q_proj"].get_value().sharding.device_set)}
+              "q_proj_devices": len(sharded_state["layers"]["self_attn"]["q_proj"].get_value().sharding.device_set)}
     for name in single:
         a, b = single[name], sharded[name]
         report[name] = {

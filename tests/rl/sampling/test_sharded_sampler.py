@@ -13,5 +13,5 @@ def test_sharded_sampler_matches_one_device():
     assert report["stop_string"]["stops"] >= 1 and report["constrained"]["stops"] >= 1, report
     # rows over (data, fsdp): each device decodes its rows; the cache's kv heads over tensor
     assert report["placements"]["rows_spec"] == ["('data', 'fsdp')"], report
-    assert report["placements"]["cache_spec"][:3] == ["('data', 'fsdp')", "None", "tensor"], report
+    assert report["placements"]["cache_spec"][:4] == ["None", "('data', 'fsdp')", "None", "tensor"], report
     assert report["q_proj_devices"] == 8
