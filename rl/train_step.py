@@ -122,9 +122,16 @@ def make_learning_rate_schedule(optimizer_config: Any) -> optax.Schedule:
 
 
 def _decayed(params: nnx.State) -> Any:
-    """The weight-decay mask: parameters of rank >= 2 within one layer (the stacked layers'
-    leading axis not counted). The q/k/v biases are [heads, head_dim] and so decay too."""
-    return jax.tree_util.tree_map_with_path(lambda path, leaf: per_layer_rank(path, leaf) >= 2, params)
+    """The weight-decay mask: the matrices, i.e. parameters of rank >= 2 within one layer (the
+    stacked layers' leading axis not counted) that are not biases (the q/k/v biases are
+    [heads, head_dim]: rank 2, still biases)."""
+
+    def is_matrix(path, leaf) -> bool:
+        keys = [str(entry.key) for entry in path if hasattr(entry, "key")]   # the state's dict keys
+        name = keys[-1] if keys else ""
+        return per_layer_rank(path, leaf) >= 2 and not name.endswith("bias")
+
+    return jax.tree_util.tree_map_with_path(is_matrix, params)
 
 
 def make_optimizer(optimizer_config: Any) -> optax.GradientTransformation:

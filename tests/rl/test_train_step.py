@@ -206,7 +206,8 @@ def test_rows_split_into_strided_pieces_and_merge_back(mesh):
 
 
 def test_weight_decay_counts_a_stacked_parameters_rank_per_layer():
-    """Norm scales are [layers, d] when stacked: still vectors, so they do not decay."""
+    """Norm scales are [layers, d] when stacked and the q/k/v biases [layers, heads, head_dim]:
+    neither decays; the projections and the embedding do."""
     from flax import nnx
 
     from rl.train_step import _decayed
@@ -219,3 +220,7 @@ def test_weight_decay_counts_a_stacked_parameters_rank_per_layer():
     assert not bool(mask["norm"]["weight"].get_value())
     assert bool(mask["layers"]["mlp"]["up_proj"].get_value())
     assert bool(mask["embed_tokens"].get_value())
+    _, params = nnx.split(tiny_model("qwen2"))        # q/k/v biases: [layers, heads, head_dim]
+    mask = _decayed(params)
+    assert not any(bool(mask["layers"]["self_attn"][name].get_value()) for name in ("q_bias", "k_bias", "v_bias"))
+    assert bool(mask["layers"]["self_attn"]["q_proj"].get_value())
