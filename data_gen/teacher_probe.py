@@ -66,6 +66,8 @@ def probe(config) -> dict:
                                       "valid": not rejected,
                                       "reason": outcome.reason if rejected else None,
                                       "diagnostic": outcome.diagnostic if rejected else ""}) + "\n")
+            log.flush()   # each environment's rows are on disk before the next one's calls start
+            print(_summary_line(name, results[name]), flush=True)
     close = getattr(teacher, "close", None)
     if close is not None:
         close()
@@ -101,11 +103,15 @@ def main(config) -> None:
           f"{bool(config.teacher.get('constrained', False))}, response prefix "
           f"{config.teacher.get('response_prefix', '')!r}, {config.data_gen.num_seeds} seeds")
     for name, row in results.items():
-        low, high = wilson_interval(row["valid"], row["calls"])
-        per_valid = f"{row['seconds'] / row['valid']:.1f} s" if row["valid"] else "n/a"
-        print(f"{name}: {row['valid']}/{row['calls']} valid ({row['valid'] / max(row['calls'], 1):.0%}, 95% "
-              f"[{low:.0%}, {high:.0%}]) in {row['seconds']} s ({per_valid} per valid instance, "
-              f"{row['completion_tokens']} tokens); rejections {row['rejections']}")
+        print(_summary_line(name, row))
+
+
+def _summary_line(name: str, row: dict) -> str:
+    low, high = wilson_interval(row["valid"], row["calls"])
+    per_valid = f"{row['seconds'] / row['valid']:.1f} s" if row["valid"] else "n/a"
+    return (f"{name}: {row['valid']}/{row['calls']} valid ({row['valid'] / max(row['calls'], 1):.0%}, 95% "
+            f"[{low:.0%}, {high:.0%}]) in {row['seconds']} s ({per_valid} per valid instance, "
+            f"{row['completion_tokens']} tokens); rejections {row['rejections']}")
 
 
 if __name__ == "__main__":
