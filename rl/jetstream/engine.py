@@ -34,7 +34,7 @@ from jetstream.engine import engine_api, tokenizer_pb2
 
 from rl.jetstream.request_sampling import RequestSampling
 from rl.jetstream.tokenizer_adapter import JetStreamTokenizer
-from rl.models.kv_cache import BATCH_AXIS as CACHE_BATCH_AXIS, KVCache
+from rl.models.kv_cache import KVCache
 from rl.models.transformer import Transformer
 from rl.sampling.constraints import UNCONSTRAINED, ConstraintTable
 from rl.sampling.decode_state import NO_STOP_TOKEN, DecodeState
@@ -80,12 +80,11 @@ def _prefill(graphdef, params, tokens, true_length, settings, key, max_new_token
 def _insert(prefix: Prefix, state: EngineState, slot: jax.Array) -> EngineState:
     """Write the prefix's row into row `slot` of every field (its cache at the start of the row)."""
 
-    def place(rows, row, batch_axis=0):
-        start = (0,) * batch_axis + (slot,) + (0,) * (rows.ndim - batch_axis - 1)
-        return jax.lax.dynamic_update_slice(rows, row.astype(rows.dtype), start)
+    def place(rows, row):
+        return jax.lax.dynamic_update_slice(rows, row.astype(rows.dtype), (slot,) + (0,) * (rows.ndim - 1))
 
     decode = jax.tree.map(place, state.decode.replace(cache=None), prefix.decode.replace(cache=None))
-    cache = jax.tree.map(lambda rows, row: place(rows, row, CACHE_BATCH_AXIS), state.decode.cache, prefix.decode.cache)
+    cache = state.decode.cache.put_rows(prefix.decode.cache, slot)
     return EngineState(decode=decode.replace(cache=cache), emitted=state.emitted.at[slot].set(0))
 
 

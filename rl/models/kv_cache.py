@@ -42,6 +42,15 @@ class KVCache:
         return KVCache(keys=jnp.take(self.keys, rows, axis=BATCH_AXIS),
                        values=jnp.take(self.values, rows, axis=BATCH_AXIS))
 
+    def put_rows(self, rows: "KVCache", start: jax.Array) -> "KVCache":
+        """This cache with batch rows [start, start + rows.batch_size) replaced by `rows`' (same
+        layers and capacity; cast to this cache's dtype)."""
+        def put(into: jax.Array, value: jax.Array) -> jax.Array:
+            offsets = [0] * into.ndim
+            offsets[BATCH_AXIS] = start
+            return jax.lax.dynamic_update_slice(into, value.astype(into.dtype), offsets)
+        return KVCache(keys=put(self.keys, rows.keys), values=put(self.values, rows.values))
+
     def write(self, layer: jax.Array, keys: jax.Array, values: jax.Array, starts: jax.Array) -> "KVCache":
         """Write one layer's new keys/values [batch, time, kv_heads, head_dim] at per-row slot
         offsets starts [batch]. An offset past capacity - time is clamped to it (as

@@ -35,17 +35,25 @@ def stacked_layers(config: ModelConfig, *, rngs: nnx.Rngs) -> DecoderLayer:
     [num_layers, ...] with logical axes ("layers", ...).
 
     The layers are initialised one after another from `rngs`, so they hold the same random
-    numbers as a list of layers built in order would."""
+    numbers as a list of layers built in order would. The stack is assembled one parameter at
+    a time, each layer's copy dropped once stacked, so the peak is the layers plus one stacked
+    parameter (not two copies of the stack)."""
     layers = [DecoderLayer(config, rngs=rngs) for _ in range(config.num_layers)]
-    graphdef, first = nnx.split(layers[0])
-    states = [first] + [nnx.split(layer)[1] for layer in layers[1:]]
-
-    def stack(*variables: nnx.Variable) -> nnx.Variable:
+    graphdef = nnx.graphdef(layers[0])
+    per_layer = [jax.tree.flatten(nnx.state(layer), is_leaf=_is_variable) for layer in layers]
+    treedef = per_layer[0][1]
+    columns = [leaves for leaves, _ in per_layer]
+    del layers, per_layer
+    stacked = []
+    for index in range(len(columns[0])):
+        variables = [leaves[index] for leaves in columns]
+        for leaves in columns:
+            leaves[index] = None
         axes = tuple(variables[0].get_metadata()["logical_axes"])
-        return variables[0].replace(jnp.stack([v.get_value() for v in variables]),
-                                    logical_axes=(LAYER_AXIS,) + axes)
-
-    return nnx.merge(graphdef, jax.tree.map(stack, *states, is_leaf=_is_variable))
+        stacked.append(variables[0].replace(jnp.stack([v.get_value() for v in variables]),
+                                            logical_axes=(LAYER_AXIS,) + axes))
+        del variables
+    return nnx.merge(graphdef, jax.tree.unflatten(treedef, stacked))
 
 
 def scan_layers(layers: DecoderLayer, step: Callable[[DecoderLayer, Any, Any], tuple[Any, Any]], carry: Any,

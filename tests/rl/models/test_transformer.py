@@ -74,3 +74,21 @@ def test_layer_parameters_are_stored_stacked_with_a_layers_axis():
         assert variable.get_metadata()["logical_axes"][0] == "layers", path
         assert len(variable.get_metadata()["logical_axes"]) == len(variable.shape), path
     assert model.layers.self_attn.q_proj.shape == (3, config.hidden_size, config.num_heads, config.head_dim)
+
+
+def test_stacked_layers_hold_the_layers_built_in_order():
+    from rl.models.layer_stack import LAYER_AXIS, stacked_layers
+    from rl.models.layers import DecoderLayer
+
+    config = tiny_config("qwen2")
+    stack = nnx.state(stacked_layers(config, rngs=nnx.Rngs(3)))
+    rngs = nnx.Rngs(3)
+    built = [nnx.state(DecoderLayer(config, rngs=rngs)) for _ in range(config.num_layers)]
+    stacked_leaves = jax.tree.leaves(stack, is_leaf=lambda x: isinstance(x, nnx.Variable))
+    assert stacked_leaves
+    for index, variable in enumerate(stacked_leaves):
+        assert variable.get_metadata()["logical_axes"][0] == LAYER_AXIS
+        assert variable.get_value().shape[0] == config.num_layers
+        for layer, state in enumerate(built):
+            one = jax.tree.leaves(state, is_leaf=lambda x: isinstance(x, nnx.Variable))[index]
+            np.testing.assert_array_equal(variable.get_value()[layer], one.get_value())
