@@ -81,7 +81,13 @@ TEMPLATE_V2 = prompts.TeacherTemplate(
                    + prompts.V2_ARGUMENTS_TEXT.replace("of f", "of pre_test_f") + "."),
     system=prompts.SYSTEM_PROMPT_V2,
 )
-TEMPLATES = {"v1": TEMPLATE, "v2": TEMPLATE_V2}
+TEMPLATE_V3 = prompts.TeacherTemplate(
+    task=TEMPLATE_V2.task.replace(prompts.V2_FUNCTION_RULES, prompts.V3_FUNCTION_RULES.replace(
+        "a new function of a few lines", "new functions of a few lines each").replace("it uses", "they use")),
+    output_format=TEMPLATE_V2.output_format,
+    system=prompts.SYSTEM_PROMPT_V2,
+)
+TEMPLATES = {"v1": TEMPLATE, "v2": TEMPLATE_V2, "v3": TEMPLATE_V3}
 
 
 class FuzzingEnvironment(TeacherWrittenEnvironment):

@@ -49,7 +49,18 @@ TEMPLATE_V2 = prompts.TeacherTemplate(
                    "block with a one-sentence hint about what f does, in words, without code."),
     system=prompts.SYSTEM_PROMPT_V2,
 )
-TEMPLATES = {"v1": TEMPLATE, "v2": TEMPLATE_V2}
+TEMPLATE_V3 = prompts.TeacherTemplate(
+    task=("Write an INDUCTION puzzle inspired by the snippet: " + prompts.V3_FUNCTION_TEXT + ", {min_inputs} "
+          "different inputs for f whose outputs together reveal what it does, and a hint for a solver who "
+          "sees the hint and some input/output pairs and must write f. " + prompts.V3_FUNCTION_RULES
+          + " Every input gives each parameter a value of the same type, and f must run without error on "
+          "all of them. Do not write the outputs: they are computed by running f."),
+    output_format=("Exactly these fenced blocks, nothing else: one ```python block defining f; then "
+                   "{min_inputs} ```input blocks, each " + prompts.V2_ARGUMENTS_TEXT + ", no two alike; then "
+                   "one ```message block: one sentence, in your own words and without code, about what f does."),
+    system=prompts.SYSTEM_PROMPT_V2,
+)
+TEMPLATES = {"v1": TEMPLATE, "v2": TEMPLATE_V2, "v3": TEMPLATE_V3}
 
 
 class InductionEnvironment(TeacherWrittenEnvironment):

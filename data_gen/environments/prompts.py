@@ -21,9 +21,13 @@ from data_gen.environments.base import TURN_KINDS, TeacherContext
 from data_gen.records import Problem
 from rl.generation.types import Message
 
-PROMPT_VERSIONS = ("v1", "v2")
+PROMPT_VERSIONS = ("v1", "v2", "v3")
 """v1: reasoning then blocks, with an example input literal. v2: blocks only, nothing a small
-model can copy as a literal, every name imported or defined (for constrained decoding)."""
+model can copy as a literal, every name imported or defined (for constrained decoding).
+v3: v2 without the task's stock phrases that the 0.5B teacher copied into docstrings and
+hints ("a small but non-trivial computation"), no docstrings or comments (they spent the
+python block's token budget), and induction's inputs all different and of one type per
+parameter (duplicate and type-mixed inputs were a third of its v2 rejections)."""
 
 SYSTEM_PROMPT = (
     "You are an expert Python programmer who writes programming puzzles for training other "
@@ -70,6 +74,9 @@ class TeacherTemplate:
 
 V2_FUNCTION_RULES = ("Do not copy the snippet: write a new, small function, and import or define every name "
                      "it uses.")
+V3_FUNCTION_RULES = ("Do not copy the snippet: write a new function of a few lines, with no docstring and no "
+                     "comments, and import or define every name it uses.")
+V3_FUNCTION_TEXT = "a deterministic Python function `f` that computes something specific from its arguments"
 V2_ARGUMENTS_TEXT = ("holding the arguments of one call of f: exactly one Python literal per parameter of f, "
                      "separated by commas (no variable names, no calls)")
 

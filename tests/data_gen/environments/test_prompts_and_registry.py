@@ -3,7 +3,7 @@ import pytest
 
 from data_gen.environments import (ENVIRONMENT_REGISTRY, TURN_KINDS, make_environment, synthetic_environment_names)
 from data_gen.environments.base import Instance, Rejection, SyntheticEnvironment, TeacherContext
-from data_gen.environments.prompts import describe_problem_for_teacher
+from data_gen.environments.prompts import PROMPT_VERSIONS, describe_problem_for_teacher
 from data_gen.environments.synthetic import TeacherWrittenEnvironment
 from data_gen.records import Problem, RejectionReason, StudentStats
 
@@ -42,6 +42,22 @@ def test_every_turn_kind_renders(name, turn_kind):
     keyword = {"harder": "HARDER", "easier": "EASIER", "repair": "Fix", "chain_medium": "MEDIUM",
                "chain_easy": "EASY"}[turn_kind]
     assert keyword in feedback
+
+
+@pytest.mark.parametrize("name", synthetic_environment_names())
+@pytest.mark.parametrize("version", PROMPT_VERSIONS)
+def test_every_prompt_version_renders_and_later_versions_hold_no_copyable_example(name, version):
+    from configs.sections.environments import get_environments_config
+    config = get_environments_config()
+    config.prompt_version = version
+    environment = make_environment(name, config)
+    assert environment.prompt_version == f"{name}-{version}"
+    user = environment.render_teacher_prompt("seed", TeacherContext(seed_text=SEED))[1].content
+    if version != "v1":
+        assert "[3, 1, 2]" not in user and "Think" not in user
+    if version == "v3":
+        assert "non-trivial" not in user and "no docstring" in user
+        assert "{" not in user.replace(SEED, "")      # every placeholder filled
 
 
 def test_chain_turn_from_a_stored_problem_replays_it_in_the_teacher_format():
