@@ -42,13 +42,10 @@ TEMPLATE_V2 = prompts.TeacherTemplate(
                    "```input block " + prompts.V2_ARGUMENTS_TEXT + "."),
     system=prompts.SYSTEM_PROMPT_V2,
 )
-TEMPLATE_V3 = prompts.TeacherTemplate(
-    task=("Write a DEDUCTION puzzle inspired by the snippet: " + prompts.V3_FUNCTION_TEXT + ", and one input "
-          "for it. A solver sees f and the input and must predict the output by reasoning, without running the code. " + prompts.V3_FUNCTION_RULES
-          + " Do not write the output: it is computed by running f."),
-    output_format=TEMPLATE_V2.output_format,
-    system=prompts.SYSTEM_PROMPT_V2,
-)
+TEMPLATE_V3 = prompts.v3_single_input_template(
+    "a DEDUCTION", ("A solver sees f and the input and must "
+                    "predict the output by reasoning, without running the code."),
+    TEMPLATE_V2.output_format)
 TEMPLATES = {"v1": TEMPLATE, "v2": TEMPLATE_V2, "v3": TEMPLATE_V3}
 
 

@@ -77,6 +77,17 @@ V2_FUNCTION_RULES = ("Do not copy the snippet: write a new, small function, and 
 V3_FUNCTION_RULES = ("Do not copy the snippet: write a new function of a few lines, with no docstring and no "
                      "comments, and import or define every name it uses.")
 V3_FUNCTION_TEXT = "a deterministic Python function `f` that computes something specific from its arguments"
+
+
+def v3_single_input_template(puzzle: str, solver: str, output_format: str) -> "TeacherTemplate":
+    """The v3 template of an environment whose teacher writes f and one input (deduction,
+    abduction): `puzzle` names it ("a DEDUCTION"), `solver` says what the solver sees and does."""
+    return TeacherTemplate(
+        task=(f"Write {puzzle} puzzle inspired by the snippet: {V3_FUNCTION_TEXT}, and one input for it. "
+              f"{solver} {V3_FUNCTION_RULES} Do not write the output: it is computed by running f."),
+        output_format=output_format, system=SYSTEM_PROMPT_V2)
+
+
 V2_ARGUMENTS_TEXT = ("holding the arguments of one call of f: exactly one Python literal per parameter of f, "
                      "separated by commas (no variable names, no calls)")
 
