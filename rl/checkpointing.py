@@ -4,7 +4,10 @@ online difficulty statistics), saved together under one step number.
 
 Keeps the last N complete checkpoints, saves asynchronously, and restores the latest
 complete one, saying which; if the latest cannot be read (a torn or corrupted write) it
-warns and falls back to the one before. The Hugging Face export is `rl.export`
+warns and falls back to the one before. A checkpoint written before the layer stack
+(`rl.models.layer_stack`: one entry per layer, `layers.0` ... `layers.N-1`, instead of
+arrays with a leading [num_layers] axis) is read in that layout and stacked on restore,
+with a log line saying so. The Hugging Face export is `rl.export`
 (`export_safetensors` here is its float32, weights-only form).
 
 Resume policy (`checkpoint.resume`, applied by `apply_resume_policy` before anything is
@@ -25,6 +28,7 @@ import time
 from typing import Any, Mapping, Optional
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 from flax import nnx
@@ -32,6 +36,7 @@ from flax import nnx
 from rl.export import export_hf
 from configs import run_paths
 from rl.models.config import ModelConfig
+from rl.models.layer_stack import STATE_KEY
 from rl.train_step import TrainState
 
 logger = logging.getLogger(__name__)
@@ -105,6 +110,48 @@ def _abstract(tree: Any) -> Any:
     return jax.tree.map(leaf, tree)
 
 
+def _is_layer_parent(node: Any) -> bool:
+    return isinstance(node, nnx.State) and STATE_KEY in node
+
+
+def _per_layer_layout(tree: Any) -> Any:
+    """`tree` (abstract: ShapeDtypeStructs) as checkpoints before the layer stack held it:
+    every state's stacked "layers" entry split into entries 0..N-1 of one layer each."""
+
+    def one_layer(leaf: jax.ShapeDtypeStruct, index: int) -> jax.ShapeDtypeStruct:
+        sharding = leaf.sharding
+        if isinstance(sharding, jax.sharding.NamedSharding):
+            sharding = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec(*sharding.spec[1:]))
+        return jax.ShapeDtypeStruct(leaf.shape[1:], leaf.dtype, sharding=sharding)
+
+    def split(node: Any) -> Any:
+        if not _is_layer_parent(node):
+            return node
+        raw = node.raw_mapping                          # nested entries are plain dicts
+        stack = raw[STATE_KEY]
+        count = jax.tree.leaves(stack)[0].shape[0]
+        layers = {i: jax.tree.map(lambda leaf, i=i: one_layer(leaf, i), stack) for i in range(count)}
+        return nnx.State({key: layers if key == STATE_KEY else value for key, value in raw.items()})
+
+    return jax.tree.map(split, tree, is_leaf=_is_layer_parent)
+
+
+def _stack_layers(tree: Any, like: Any) -> Any:
+    """The inverse of `_per_layer_layout` on restored arrays, placed as `like` (abstract)."""
+
+    def join(node: Any) -> Any:
+        if not _is_layer_parent(node):
+            return node
+        raw = node.raw_mapping
+        layers = raw[STATE_KEY]
+        stack = jax.tree.map(lambda *leaves: jnp.stack(leaves), *(layers[i] for i in sorted(layers)))
+        return nnx.State({key: stack if key == STATE_KEY else value for key, value in raw.items()})
+
+    stacked = jax.tree.map(join, tree, is_leaf=_is_layer_parent)
+    return jax.tree.map(lambda array, target: jax.device_put(array, target.sharding) if target.sharding else array,
+                        stacked, like)
+
+
 class Checkpointer:
     """Saves and restores trainer checkpoints in `directory` (one sub-directory per step)."""
 
@@ -154,10 +201,7 @@ class Checkpointer:
         target = {"train_state": _abstract(like_state), "rng": _abstract(jax.random.key_data(like_rng))}
         for step in reversed(steps):
             try:
-                restored = self._manager.restore(
-                    step,
-                    args=ocp.args.Composite(state=ocp.args.StandardRestore(target), extra=ocp.args.JsonRestore()),
-                )
+                state, extra = self._restore(step, target)
             except Exception as error:  # noqa: BLE001 - any read failure means "try the previous one"
                 logger.warning(
                     "checkpoint at step %d in %s is unreadable (%s: %s); falling back to the previous one",
@@ -165,12 +209,35 @@ class Checkpointer:
                 )
                 continue
             logger.info("restored checkpoint at step %d from %s", step, self.directory)
-            rng = jax.random.wrap_key_data(restored.state["rng"], impl=jax.random.key_impl(like_rng))
-            return RestoredCheckpoint(step, restored.state["train_state"], rng, dict(restored.extra or {}))
+            rng = jax.random.wrap_key_data(state["rng"], impl=jax.random.key_impl(like_rng))
+            return RestoredCheckpoint(step, state["train_state"], rng, dict(extra or {}))
         raise RuntimeError(
             f"none of the checkpoints {steps} in {self.directory} could be read; "
             "move the directory aside to start fresh"
         )
+
+    def _restore(self, step: int, target: dict) -> tuple[dict, Any]:
+        """(state, extra) of step `step`, the state restored as `target`; one written before the
+        layer stack (one entry per layer) is read in that layout and stacked."""
+        def read(like):
+            return self._manager.restore(
+                step, args=ocp.args.Composite(state=ocp.args.StandardRestore(like), extra=ocp.args.JsonRestore()))
+        try:
+            restored = read(target)
+            return dict(restored.state), restored.extra
+        except Exception as error:  # noqa: BLE001 - the layout before the stack is the one other reading
+            old_target = _per_layer_layout(target)
+            if jax.tree.structure(old_target) == jax.tree.structure(target):
+                raise                                   # no layer stack in this state: nothing else to try
+            try:
+                restored = read(old_target)
+            except Exception:  # noqa: BLE001 - not the old layout either: report the first error
+                raise error from None
+        logger.info("checkpoint at step %d holds one entry per layer (written before the layer stack); "
+                    "stacking its layers", step)
+        state = dict(restored.state)
+        state["train_state"] = _stack_layers(state["train_state"], target["train_state"])
+        return state, restored.extra
 
     def close(self) -> None:
         self._manager.wait_until_finished()

@@ -122,3 +122,39 @@ def test_round_trip_and_resume_policy_on_another_filesystem_scheme(tmp_path, mes
         moved = [p for p in (storage / "bucket/run1").iterdir() if p.name.startswith("checkpoints.replaced-")]
         assert len(moved) == 1 and (moved[0] / "4").is_dir()
     assert not (tmp_path / "testfs:").exists()
+
+
+def test_checkpoint_written_before_the_layer_stack_restores_stacked(tmp_path, mesh, caplog):
+    from rl.checkpointing import _per_layer_layout
+
+    def per_layer(tree):
+        """Real arrays in the layout before the stack: layers.0 ... layers.N-1."""
+        abstract = _per_layer_layout(jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), tree))
+        layers_of = {}
+
+        def split(node):
+            if isinstance(node, nnx.State) and "layers" in node:
+                raw = node.raw_mapping
+                count = jax.tree.leaves(raw["layers"])[0].shape[0]
+                layers = {i: jax.tree.map(lambda x, i=i: x[i], raw["layers"]) for i in range(count)}
+                return nnx.State({k: layers if k == "layers" else v for k, v in raw.items()})
+            return node
+        out = jax.tree.map(split, tree, is_leaf=lambda n: isinstance(n, nnx.State) and "layers" in n)
+        assert jax.tree.structure(out) == jax.tree.structure(abstract)
+        return out
+
+    _, params = nnx.split(tiny_model("qwen2", seed=4, num_layers=3))
+    stacked = create_train_state(sharding.shard_state(params, mesh), make_optimizer(small_grpo_config().optimizer))
+    stacked = stacked.replace(opt_state=jax.tree.map(lambda x: x + 0.25 if x.dtype == np.float32 else x,
+                                                     stacked.opt_state))
+    old = stacked.replace(params=per_layer(stacked.params), opt_state=per_layer(stacked.opt_state))
+    with Checkpointer(tmp_path, async_save=False) as checkpointer:
+        checkpointer.save(6, old, jax.random.key(2))
+    _, fresh = nnx.split(tiny_model("qwen2", seed=9, num_layers=3))
+    like = create_train_state(sharding.shard_state(fresh, mesh), make_optimizer(small_grpo_config().optimizer))
+    with Checkpointer(tmp_path) as checkpointer, caplog.at_level(logging.INFO, logger="rl.checkpointing"):
+        restored = checkpointer.restore_latest(like, jax.random.key(0))
+    assert restored.step == 6 and "written before the layer stack" in caplog.text
+    assert jax.tree.structure(restored.state) == jax.tree.structure(like)
+    assert _same(restored.state, stacked)
+    assert jax.tree.leaves(restored.state.params)[0].sharding.mesh == mesh
