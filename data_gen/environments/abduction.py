@@ -6,7 +6,8 @@ input as Python literals (arguments separated by commas); reward 1 iff `f(answer
 run in the sandbox, equals the gold output. Departure from the paper: the paper grades
 by exact match with the teacher's input; that is `exact_input_match=True` here, while
 the default accepts every input that produces the output (a correct answer is never
-marked wrong). An `f` that returns its only argument unchanged is rejected as `trivial`.
+marked wrong). An `f` that hands back its arguments unchanged (the
+one argument, or all of them as a tuple or list) is rejected as `trivial`.
 """
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ The teacher writes `f` and one input; the gold output comes from running `f` twi
 the sandbox. The policy sees `f` (comments stripped) and the input and answers the
 output as a Python literal; reward 1 iff it equals the gold output (the one comparator,
 floats within `float_rel_tol`). The comparison runs outside the sandbox: the answer is
-plain data and nothing of it executes. An `f` that returns its only argument unchanged
-is rejected as `trivial`. If the teacher gives several inputs, the first is used.
+plain data and nothing of it executes. An `f` that hands back its arguments unchanged (the
+one argument, or all of them as a tuple or list) is rejected as `trivial`. If the teacher gives several inputs, the first is used.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ TEMPLATES = {"v1": TEMPLATE, "v2": TEMPLATE_V2, "v3": TEMPLATE_V3}
 def plan_single_input_validation(environment, instance: Instance,
                                   provenance: ProblemProvenance) -> "ValidationPlan | Rejection":
     """Validation shared by deduction and abduction: f run (twice) on the one input; the
-    gold output is its plain-data result; an f that returns its argument is trivial."""
+    gold output is its plain-data result; an f that hands back its arguments is trivial."""
     instance = first_input_only(instance)
     call = ReferenceCall(instance.code, ("f",), instance.inputs, environment.validation_limits)
 
@@ -60,8 +60,8 @@ def plan_single_input_validation(environment, instance: Instance,
         golds = gold_literals("f", instance.input_literals, first, second)
         if isinstance(golds, Rejection):
             return golds
-        if returns_its_argument(instance, golds[0]):
-            return Rejection(Reason.TRIVIAL, "f returns its argument unchanged")
+        if literals.echoes_arguments(instance.inputs[0], golds[0]):
+            return Rejection(Reason.TRIVIAL, "f returns its arguments unchanged")
         return environment.build_problem(instance, provenance, statement="", outputs=(golds[0],))
 
     return ValidationPlan(call, finish)
@@ -97,8 +97,3 @@ def first_input_only(instance: Instance) -> Instance:
         return instance
     return dataclasses.replace(instance, inputs=instance.inputs[:1], input_literals=instance.input_literals[:1],
                                notes=instance.notes + (f"kept the first of {len(instance.inputs)} inputs",))
-
-
-def returns_its_argument(instance: Instance, gold: str) -> bool:
-    """Whether f returned its only argument unchanged (a trivial deduction or abduction)."""
-    return len(instance.inputs[0]) == 1 and instance.input_literals[0] == gold

@@ -5,8 +5,8 @@ outputs come from running `f` twice in the sandbox. The policy sees the message 
 first half (rounded up; `visible_fraction`) of the input/output pairs and writes `f`;
 reward 1 iff its outputs equal the gold outputs on all inputs, hidden ones too.
 Rejected as invalid: fewer distinct inputs than required, outputs all equal
-(`constant_outputs`), and `f` returning its only argument unchanged on every input
-(`trivial`).
+(`constant_outputs`), and `f` handing back its arguments unchanged on every input (the one
+argument, or all of them as a tuple or list: `trivial`).
 """
 from __future__ import annotations
 
@@ -86,9 +86,8 @@ class InductionEnvironment(TeacherWrittenEnvironment):
             if len(set(golds)) == 1:
                 return Rejection(Reason.CONSTANT_OUTPUTS, f"f returns {golds[0][:60]} on every input; "
                                  "choose inputs whose outputs differ")
-            if all(len(args) == 1 and literals.arguments_literal(args) == gold
-                   for args, gold in zip(instance.inputs, golds)):
-                return Rejection(Reason.TRIVIAL, "f returns its argument unchanged on every input")
+            if all(literals.echoes_arguments(args, gold) for args, gold in zip(instance.inputs, golds)):
+                return Rejection(Reason.TRIVIAL, "f returns its arguments unchanged on every input")
             return self.build_problem(instance, provenance, statement=instance.message, outputs=tuple(golds),
                                       num_visible=self.num_visible(len(golds)))
 

@@ -148,6 +148,15 @@ def arguments_literal(arguments: Sequence[Any]) -> str:
     return ", ".join(to_literal(a) for a in arguments)
 
 
+def echoes_arguments(arguments: Sequence[Any], output_literal: str) -> bool:
+    """Whether an output (literal text) is the call's arguments handed back unchanged: the one
+    argument itself, or all of them, in order, as a tuple or a list (a trivial f)."""
+    listed = arguments_literal(arguments)
+    if len(arguments) == 1:
+        return output_literal == listed
+    return len(arguments) > 1 and output_literal in (f"({listed})", f"[{listed}]")
+
+
 def arguments_of(literal: str) -> tuple[Any, ...]:
     """The argument tuple stored as `arguments_literal` text (our own records)."""
     if not literal.strip():

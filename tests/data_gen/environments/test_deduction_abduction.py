@@ -110,3 +110,19 @@ def test_invalid_instances_are_rejected(executor, name, code, reason):
     environment = make_environment(name)
     result = validate(environment, environment.parse_teacher(teacher_text(code, ["5"])), executor)
     assert isinstance(result, Rejection) and result.reason == reason, result
+
+
+@pytest.mark.parametrize("name", ["deduction", "abduction"])
+@pytest.mark.parametrize("code,valid", [
+    ("def f(a, b):\n    return (a, b)\n", False),
+    ("def f(a, b):\n    return [a, b]\n", False),
+    ("def f(a, b):\n    return (b, a)\n", True),
+    ("def f(a, b):\n    return a\n", True),
+])
+def test_an_f_that_hands_back_its_arguments_is_trivial(executor, name, code, valid):
+    environment = make_environment(name)
+    result = validate(environment, environment.parse_teacher(teacher_text(code, ["1, 2"])), executor)
+    if valid:
+        assert not isinstance(result, Rejection), result
+    else:
+        assert isinstance(result, Rejection) and result.reason == Reason.TRIVIAL, result

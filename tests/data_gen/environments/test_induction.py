@@ -81,6 +81,7 @@ def test_right_on_visible_but_wrong_on_hidden_gets_zero(environment, problem, ex
     ("def f(x):\n    return x * 2\n", ("1", "2", "3"), Reason.TOO_FEW_INPUTS),
     ("def f(x):\n    return 7\n", ("1", "2", "3", "4", "5"), Reason.CONSTANT_OUTPUTS),
     ("def f(x):\n    return x\n", ("1", "2", "3", "4", "5"), Reason.TRIVIAL),
+    ("def f(a, b):\n    return (a, b)\n", ("1, 2", "3, 4", "5, 6", "7, 8", "9, 0"), Reason.TRIVIAL),
     ("import random\ndef f(x):\n    return x + random.random()\n", ("1", "2", "3", "4", "5"), Reason.NONDETERMINISTIC),
     ("seen = []\ndef f(x):\n    seen.append(x)\n    return len(seen)\n", ("1", "2", "3", "4", "5"),
      Reason.NONDETERMINISTIC),
