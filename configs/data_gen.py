@@ -6,7 +6,10 @@
 The default runs on this 2-core CPU with the offline Qwen2.5-Coder-0.5B-Instruct pack as
 teacher and student, both in-process, the teacher held to each environment's skeleton
 (`get_cpu_teacher_config`: prompts v2, T=0.7, short seed windows) in deduction and
-abduction, 2 turns; `:gpu` makes the 1.5B pack the teacher. To use a
+abduction, 2 turns; `:gpu` makes the 1.5B pack the teacher. For induction on this CPU pass
+`--config.teacher.model=qwen2.5-coder-1.5b-instruct`: held to the same skeleton it wrote 13 of
+16 valid induction instances where the 0.5B pack wrote 3, at about 4 minutes of wall time per
+valid instance (docs/RESULTS.md, "The 1.5B pack as teacher"). To use a
 served teacher (JetStream, or vLLM/SGLang serving the paper's GPT-OSS-120B), set
 `--config.teacher.backend=jetstream|openai --config.teacher.address=...`.
 """
